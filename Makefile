@@ -1,0 +1,71 @@
+# StasisBroadcast for Asterisk: two loadable modules built out of tree.
+#
+#   make                      build res_stasis_broadcast.so and app_stasis_broadcast.so
+#   make install DESTDIR=...  install modules and documentation
+#   make check                run every test in a sandboxed Asterisk 22 (root; see README)
+#   make demo                 run the product for real with competing demo applications
+#
+# Variables a packager may set:
+#   ASTERISK_INCLUDE  directory holding asterisk.h              (default /usr/include)
+#   MODULES_DIR       where Asterisk loads modules from         (default: detected)
+#   DOC_DIR           Asterisk's third-party documentation dir  (default: detected)
+
+ASTERISK_INCLUDE ?= /usr/include
+MODULES_DIR ?= $(firstword $(wildcard /usr/lib/*/asterisk/modules /usr/lib/asterisk/modules) /usr/lib/asterisk/modules)
+DOC_DIR ?= /usr/share/asterisk/documentation/thirdparty
+INSTALL ?= install
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+MODULE_FLAGS = -fPIC -fvisibility=hidden -pthread -D_GNU_SOURCE -I$(ASTERISK_INCLUDE)
+LDFLAGS_MODULE = -shared -pthread
+
+BUILD = build
+RES_SOURCES = src/res/res_stasis_broadcast.c src/res/registry.c src/res/dispatch.c \
+	src/res/claim.c src/res/filter.c src/res/stats.c
+RES_INTERNALS = $(filter-out src/res/res_stasis_broadcast.c,$(RES_SOURCES))
+APP_SOURCES = src/app/app_stasis_broadcast.c src/app/arguments.c
+TEST_SOURCES = tests/unit/test_stasis_broadcast.c $(RES_INTERNALS) src/app/arguments.c
+HEADERS = $(wildcard src/res/*.h src/app/*.h)
+
+MODULES = $(BUILD)/res_stasis_broadcast.so $(BUILD)/app_stasis_broadcast.so
+TEST_MODULE = $(BUILD)/test_stasis_broadcast.so
+DOCS = docs/xml/res_stasis_broadcast-en_US.xml
+
+# $(call module,NAME,SOURCES,INCLUDES)
+module = $(CC) $(CFLAGS) $(WARNINGS) $(MODULE_FLAGS) $(3) \
+	-DAST_MODULE=\"$(1)\" -DAST_MODULE_SELF_SYM=__internal_$(1)_self \
+	-o $@ $(2) $(LDFLAGS_MODULE)
+
+.PHONY: all test-module install check demo bench clean
+
+all: $(MODULES)
+
+test-module: $(TEST_MODULE)
+
+$(BUILD):
+	mkdir -p $@
+
+$(BUILD)/res_stasis_broadcast.so: $(RES_SOURCES) $(HEADERS) | $(BUILD)
+	$(call module,res_stasis_broadcast,$(RES_SOURCES),-Isrc/res)
+
+$(BUILD)/app_stasis_broadcast.so: $(APP_SOURCES) $(HEADERS) | $(BUILD)
+	$(call module,app_stasis_broadcast,$(APP_SOURCES),-Isrc/app)
+
+$(TEST_MODULE): $(TEST_SOURCES) $(HEADERS) | $(BUILD)
+	$(call module,test_stasis_broadcast,$(TEST_SOURCES),-Isrc/res -Isrc/app)
+
+install: $(MODULES)
+	$(INSTALL) -d $(DESTDIR)$(MODULES_DIR) $(DESTDIR)$(DOC_DIR)
+	$(INSTALL) -m 0644 $(MODULES) $(DESTDIR)$(MODULES_DIR)/
+	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOC_DIR)/
+
+check:
+	sandbox/check.sh
+
+demo:
+	sandbox/demo.sh
+
+clean:
+	rm -rf $(BUILD)

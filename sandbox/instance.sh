@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Manage one Asterisk instance. Runs INSIDE the sandbox root (see enter.sh).
+#
+#   instance.sh start NAME [--stock] [--port N] [--dialplan FILE]
+#   instance.sh stop NAME
+#   instance.sh cli NAME "command"
+#
+# An instance lives in /var/lib/sb/NAME with private etc/run/log/spool/lib and
+# its own module directory: links to every packaged module, except that the
+# two broadcast modules are ours (from build/) unless --stock is given.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+PKG_MODULES=$(ls -d /usr/lib/*/asterisk/modules | head -n1)
+# Modules an instance never needs: SIP stacks, other channel drivers, databases.
+NOLOAD_PATTERN='^(chan_(pjsip|iax2|unistim|motif|console|audiosocket|websocket|rtp)|res_pjsip|res_pjproject|func_pjsip|res_hep|res_config_|res_odbc|func_odbc|cdr_|cel_|res_calendar|pbx_(lua|ael|dundi|realtime)|res_phoneprov|res_xmpp|res_smdi|app_voicemail|res_stir|res_geolocation|res_fax|res_snmp|res_corosync|res_aeap|res_speech|app_jack|app_festival|res_resolver_unbound|res_prometheus|app_sms|app_minivm)'
+
+usage() { sed -n '2,10p' "$0" >&2; exit 2; }
+
+dir_of() { echo "/var/lib/sb/$1"; }
+conf_of() { echo "$(dir_of "$1")/etc/asterisk.conf"; }
+
+write_configs() {
+	local name=$1 port=$2 dialplan=$3 dir
+	dir=$(dir_of "$name")
+	mkdir -p "$dir"/{etc,run,log,spool,lib,modules}
+	for f in "$SRC"/sandbox/configs/*.conf; do
+		sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" "$f" > "$dir/etc/$(basename "$f")"
+	done
+	cp "$dialplan" "$dir/etc/extensions.conf"
+	{
+		echo "[modules]"
+		echo "autoload = yes"
+		ls "$PKG_MODULES" | grep -E "$NOLOAD_PATTERN" | sed 's/^/noload => /'
+	} > "$dir/etc/modules.conf"
+}
+
+link_modules() {
+	local dir=$1 stock=$2
+	rm -f "$dir"/modules/*
+	ln -s "$PKG_MODULES"/*.so "$dir/modules/"
+	if [ "$stock" = 0 ]; then
+		for m in res_stasis_broadcast app_stasis_broadcast test_stasis_broadcast; do
+			[ -f "$SRC/build/$m.so" ] || { echo "instance: build/$m.so missing (make)" >&2; exit 1; }
+			rm -f "$dir/modules/$m.so"
+			cp "$SRC/build/$m.so" "$dir/modules/"
+		done
+	fi
+}
+
+start() {
+	local name=$1; shift
+	local stock=0 port=8088 i dialplan="$SRC/sandbox/dialplan.conf"
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--stock) stock=1 ;;
+		--port) port=$2; shift ;;
+		--dialplan) dialplan=$2; shift ;;
+		*) usage ;;
+		esac
+		shift
+	done
+	stop "$name" 2>/dev/null || true
+	write_configs "$name" "$port" "$dialplan"
+	link_modules "$(dir_of "$name")" "$stock"
+	ulimit -n 16384
+	asterisk -C "$(conf_of "$name")" -g
+	# The control socket appears a moment after the daemon forks.
+	for i in $(seq 1 300); do
+		if asterisk -C "$(conf_of "$name")" -rx "core waitfullybooted" >/dev/null 2>&1; then
+			break
+		fi
+		[ "$i" = 300 ] && { echo "instance: $name did not boot; see $(dir_of "$name")/log/messages.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	echo "instance: $name up on http://127.0.0.1:$port ($([ $stock = 1 ] && echo stock || echo our) modules)" >&2
+}
+
+stop() {
+	local name=$1 pidfile pid i
+	pidfile="$(dir_of "$name")/run/asterisk.pid"
+	[ -f "$pidfile" ] || return 0
+	pid=$(cat "$pidfile")
+	asterisk -C "$(conf_of "$name")" -rx "core stop now" >/dev/null 2>&1 || true
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	rm -f "$pidfile"
+}
+
+cmd=${1:-}; name=${2:-}
+[ -n "$cmd" ] && [ -n "$name" ] || usage
+shift 2
+case $cmd in
+start) start "$name" "$@" ;;
+stop) stop "$name" ;;
+cli) asterisk -C "$(conf_of "$name")" -rx "$*" ;;
+*) usage ;;
+esac

@@ -1,0 +1,96 @@
+/*
+ * StasisBroadcast for Asterisk
+ *
+ * This program is free software, distributed under the terms of
+ * the GNU General Public License Version 2.
+ */
+
+/*! \file
+ *
+ * \brief Parsing StasisBroadcast()'s arguments.
+ *
+ * The string is split on commas without removing quotes or backslashes
+ * (AST_STANDARD_RAW_ARGS), because the filter is a regular expression and
+ * "^sales\.eu$" must reach the regex compiler as written.
+ */
+
+#include "asterisk.h"
+
+#include "asterisk/app.h"
+#include "asterisk/strings.h"
+#include "asterisk/utils.h"
+
+#include "arguments.h"
+
+/*! \brief Parse the timeout, warning about and replacing a bad one. */
+static int parse_timeout(const char *text, const char *chan_name)
+{
+	size_t digits;
+
+	if (ast_strlen_zero(text)) {
+		return BROADCAST_DEFAULT_TIMEOUT_MS;
+	}
+	/* Digits only, and few enough that atoi() cannot overflow. */
+	digits = strspn(text, "0123456789");
+	if (digits != strlen(text) || digits > 5 || atoi(text) > BROADCAST_MAX_TIMEOUT_MS) {
+		ast_log(LOG_WARNING, "%s: StasisBroadcast timeout '%s' is not a number of "
+			"milliseconds from 0 to %d; using %d\n", chan_name, text,
+			BROADCAST_MAX_TIMEOUT_MS, BROADCAST_DEFAULT_TIMEOUT_MS);
+		return BROADCAST_DEFAULT_TIMEOUT_MS;
+	}
+	return atoi(text);
+}
+
+/*! \brief Split "a:b:c" into the winner's arguments, keeping empty ones. */
+static int split_args(char *text, struct ast_vector_string *args)
+{
+	char *arg;
+
+	if (ast_strlen_zero(text)) {
+		return 0;
+	}
+	while ((arg = strsep(&text, ":"))) {
+		if (AST_VECTOR_APPEND(args, arg)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int broadcast_arguments_parse(const char *data, const char *chan_name,
+	struct broadcast_arguments *out)
+{
+	AST_DECLARE_APP_ARGS(parsed,
+		AST_APP_ARG(timeout);
+		AST_APP_ARG(app_filter);
+		AST_APP_ARG(args);
+		AST_APP_ARG(notify_claimed);
+	);
+
+	memset(out, 0, sizeof(*out));
+	if (AST_VECTOR_INIT(&out->args, 4)) {
+		return -1;
+	}
+	out->buffer = ast_strdup(S_OR(data, ""));
+	if (!out->buffer) {
+		broadcast_arguments_free(out);
+		return -1;
+	}
+	AST_STANDARD_RAW_ARGS(parsed, out->buffer);
+
+	out->timeout_ms = parse_timeout(parsed.timeout, chan_name);
+	out->app_filter = ast_strlen_zero(parsed.app_filter) ? NULL : parsed.app_filter;
+	out->notify_claimed = ast_true(parsed.notify_claimed) ? 1 : 0;
+	if (split_args(parsed.args, &out->args)) {
+		broadcast_arguments_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void broadcast_arguments_free(struct broadcast_arguments *args)
+{
+	AST_VECTOR_FREE(&args->args);
+	ast_free(args->buffer);
+	args->buffer = NULL;
+}

@@ -1,0 +1,208 @@
+/*
+ * StasisBroadcast for Asterisk
+ *
+ * This program is free software, distributed under the terms of
+ * the GNU General Public License Version 2.
+ */
+
+/*! \file
+ *
+ * \brief The registry of live broadcasts, keyed by channel unique id.
+ *
+ * A claim arrives with nothing but a channel id, so the registry is what turns
+ * it into a broadcast. It holds at most one broadcast per channel: running
+ * StasisBroadcast() again on a channel (a failover loop) replaces the old one,
+ * which is closed first so that no claim can land on it afterwards.
+ *
+ * The container's own lock only guards membership; everything about a single
+ * broadcast is guarded by that broadcast's lock (see broadcast.h).
+ */
+
+#include "asterisk.h"
+
+#include "asterisk/alertpipe.h"
+#include "asterisk/astobj2.h"
+#include "asterisk/channel.h"
+#include "asterisk/utils.h"
+
+#include "broadcast.h"
+
+#define REGISTRY_BUCKETS 257
+
+/*! The live broadcasts; owns one reference to each linked broadcast. */
+static struct ao2_container *registry;
+
+AO2_STRING_FIELD_HASH_FN(broadcast, channel_id)
+AO2_STRING_FIELD_CMP_FN(broadcast, channel_id)
+
+static void broadcast_destructor(void *obj)
+{
+	struct broadcast *b = obj;
+
+	ast_assert(b->waiter == NULL);
+	ast_alertpipe_close(b->alert_pipe);
+	ast_free(b->winner);
+	AST_VECTOR_FREE(&b->recipients);
+}
+
+struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
+	const struct ast_vector_const_string *names)
+{
+	struct broadcast *b;
+	size_t names_size = 0;
+	char *name_space;
+	size_t i;
+
+	for (i = 0; i < AST_VECTOR_SIZE(names); i++) {
+		names_size += strlen(AST_VECTOR_GET(names, i)) + 1;
+	}
+
+	/* The names live in the same allocation: they never change. */
+	b = ao2_alloc(sizeof(*b) + names_size, broadcast_destructor);
+	if (!b) {
+		return NULL;
+	}
+	ast_alertpipe_clear(b->alert_pipe);
+	if (AST_VECTOR_INIT(&b->recipients, AST_VECTOR_SIZE(names))
+		|| ast_alertpipe_init(b->alert_pipe)) {
+		ao2_ref(b, -1);
+		return NULL;
+	}
+
+	ast_channel_lock(chan);
+	ast_copy_string(b->channel_id, ast_channel_uniqueid(chan), sizeof(b->channel_id));
+	ast_copy_string(b->channel_name, ast_channel_name(chan), sizeof(b->channel_name));
+	ast_channel_unlock(chan);
+	b->started = ast_tvnow();
+	b->flags = flags;
+	b->state = BROADCAST_OPEN;
+
+	name_space = (char *) (b + 1);
+	for (i = 0; i < AST_VECTOR_SIZE(names); i++) {
+		struct broadcast_recipient recipient = { .name = name_space, .offered = 0 };
+		size_t len = strlen(AST_VECTOR_GET(names, i)) + 1;
+
+		memcpy(name_space, AST_VECTOR_GET(names, i), len);
+		name_space += len;
+		/* Cannot fail: the vector was sized for every name. */
+		AST_VECTOR_APPEND(&b->recipients, recipient);
+	}
+	return b;
+}
+
+int broadcast_register(struct broadcast *b)
+{
+	struct broadcast *old;
+
+	ao2_lock(registry);
+	old = ao2_find(registry, b->channel_id, OBJ_SEARCH_KEY | OBJ_UNLINK | OBJ_NOLOCK);
+	if (!ao2_link_flags(registry, b, OBJ_NOLOCK)) {
+		ao2_unlock(registry);
+		ao2_cleanup(old);
+		return -1;
+	}
+	ao2_unlock(registry);
+
+	if (old) {
+		ast_debug(1, "%s: a new broadcast replaces the previous one\n", b->channel_name);
+		broadcast_close(old, BROADCAST_ENDED);
+		ao2_ref(old, -1);
+	}
+	return 0;
+}
+
+struct broadcast *broadcast_find(const char *channel_id)
+{
+	if (ast_strlen_zero(channel_id)) {
+		return NULL;
+	}
+	return ao2_find(registry, channel_id, OBJ_SEARCH_KEY);
+}
+
+/*! \brief ao2 callback: match only the very broadcast given as \a arg. */
+static int broadcast_is(void *obj, void *arg, int flags)
+{
+	return obj == arg ? CMP_MATCH | CMP_STOP : 0;
+}
+
+void broadcast_unregister(const char *channel_id, struct broadcast *b)
+{
+	struct broadcast *found;
+
+	if (b) {
+		/* OBJ_SEARCH_OBJECT narrows the walk to the bucket of b's channel. */
+		found = ao2_callback(registry, OBJ_UNLINK | OBJ_SEARCH_OBJECT, broadcast_is, b);
+	} else {
+		found = ao2_find(registry, channel_id, OBJ_SEARCH_KEY | OBJ_UNLINK);
+	}
+	if (found) {
+		broadcast_close(found, BROADCAST_ENDED);
+		ao2_ref(found, -1);
+	}
+}
+
+int broadcast_count(void)
+{
+	return registry ? ao2_container_count(registry) : 0;
+}
+
+const char *broadcast_state_name(enum broadcast_state state)
+{
+	switch (state) {
+	case BROADCAST_OPEN:
+		return "open";
+	case BROADCAST_CLAIMED:
+		return "claimed";
+	case BROADCAST_TIMED_OUT:
+		return "timed out";
+	case BROADCAST_HUNG_UP:
+		return "hung up";
+	case BROADCAST_NO_RECIPIENTS:
+		return "no recipients";
+	case BROADCAST_ENDED:
+		return "ended";
+	}
+	return "unknown";
+}
+
+struct broadcast_recipient *broadcast_recipient_find(struct broadcast *b, const char *app)
+{
+	size_t i;
+
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		struct broadcast_recipient *recipient = AST_VECTOR_GET_ADDR(&b->recipients, i);
+
+		if (!strcmp(recipient->name, app)) {
+			return recipient;
+		}
+	}
+	return NULL;
+}
+
+enum broadcast_state broadcast_close(struct broadcast *b, enum broadcast_state state)
+{
+	enum broadcast_state result;
+
+	ao2_lock(b);
+	if (b->state == BROADCAST_OPEN) {
+		b->state = state;
+		/* Wake a waiter so it sees the end at once. */
+		ast_alertpipe_write(b->alert_pipe);
+	}
+	result = b->state;
+	ao2_unlock(b);
+	return result;
+}
+
+int broadcast_registry_init(void)
+{
+	registry = ao2_container_alloc_hash(AO2_ALLOC_OPT_LOCK_MUTEX, 0, REGISTRY_BUCKETS,
+		broadcast_hash_fn, NULL, broadcast_cmp_fn);
+	return registry ? 0 : -1;
+}
+
+void broadcast_registry_cleanup(void)
+{
+	ao2_cleanup(registry);
+	registry = NULL;
+}

@@ -1,0 +1,182 @@
+/*
+ * StasisBroadcast for Asterisk
+ *
+ * This program is free software, distributed under the terms of
+ * the GNU General Public License Version 2.
+ */
+
+/*! \file
+ *
+ * \brief Offer a channel to many ARI applications; the first claim wins.
+ *
+ * This file is the module and its C API, as declared by the host's
+ * <asterisk/stasis_app_broadcast.h>: Asterisk's own POST /ari/events/claim
+ * (res_ari_events) calls stasis_app_claim_channel(), and the dialplan
+ * application calls the rest. The work is done in:
+ *
+ *  - registry.c  the live broadcasts, by channel id
+ *  - dispatch.c  who is offered the call, and the CallBroadcast/CallClaimed events
+ *  - claim.c     the race between claims, the timeout and hangup
+ *  - filter.c    the app_filter and what makes a pattern unsafe
+ *  - stats.c     counters for operators
+ */
+
+/*** MODULEINFO
+	<depend>res_stasis</depend>
+	<depend>res_ari</depend>
+	<support_level>extended</support_level>
+ ***/
+
+#define AST_API_MODULE
+
+#include "asterisk.h"
+
+#include "asterisk/module.h"
+#include "asterisk/pbx.h"
+#include "asterisk/stasis_app_broadcast.h"
+#include "asterisk/utils.h"
+
+#include "broadcast.h"
+#include "filter.h"
+#include "stats.h"
+
+/*!
+ * \brief Choose the recipients and create the broadcast, not yet registered.
+ * \retval NULL the filter was refused, or no memory; logged
+ */
+static struct broadcast *broadcast_prepare(struct ast_channel *chan, const char *app_filter,
+	unsigned int flags)
+{
+	struct ast_vector_const_string names;
+	struct ao2_container *apps;
+	struct broadcast *b;
+	regex_t filter;
+	int has_filter = !ast_strlen_zero(app_filter);
+	char why[160];
+
+	if (has_filter && filter_compile(&filter, app_filter, why, sizeof(why))) {
+		ast_log(LOG_ERROR, "%s: app_filter '%s' refused, the call is offered to nobody: %s\n",
+			ast_channel_name(chan), app_filter, why);
+		return NULL;
+	}
+	if (broadcast_candidates(has_filter ? &filter : NULL, &names, &apps)) {
+		if (has_filter) {
+			regfree(&filter);
+		}
+		return NULL;
+	}
+	if (has_filter) {
+		regfree(&filter);
+	}
+	b = broadcast_alloc(chan, flags, &names);
+	AST_VECTOR_FREE(&names);
+	ao2_ref(apps, -1);
+	return b;
+}
+
+/*! \brief Publish the recipient count on the channel. */
+static void set_recipients_var(struct ast_channel *chan, int recipients)
+{
+	char count[16];
+
+	snprintf(count, sizeof(count), "%d", recipients);
+	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_RECIPIENTS", count);
+}
+
+int AST_OPTIONAL_API_NAME(stasis_app_broadcast_channel)(struct ast_channel *chan,
+	int timeout_ms, const char *app_filter, unsigned int flags)
+{
+	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
+	int recipients;
+
+	if (!chan) {
+		return -1;
+	}
+	set_recipients_var(chan, 0);
+
+	b = broadcast_prepare(chan, app_filter, flags);
+	if (!b || broadcast_register(b)) {
+		stats_broadcast_failed();
+		return -1;
+	}
+	stats_broadcast_started();
+
+	recipients = broadcast_dispatch(b, chan);
+	if (!recipients) {
+		broadcast_close(b, BROADCAST_NO_RECIPIENTS);
+	}
+	set_recipients_var(chan, recipients);
+	ast_debug(1, "%s: offered to %d of %zu candidate applications (timeout %d ms%s%s)\n",
+		b->channel_name, recipients, AST_VECTOR_SIZE(&b->recipients), timeout_ms,
+		ast_strlen_zero(app_filter) ? "" : ", filter ", S_OR(app_filter, ""));
+	return 0;
+}
+
+int AST_OPTIONAL_API_NAME(stasis_app_claim_channel)(const char *channel_id, const char *app_name)
+{
+	return broadcast_claim(channel_id, app_name);
+}
+
+char *AST_OPTIONAL_API_NAME(stasis_app_broadcast_winner)(const char *channel_id)
+{
+	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
+	char *winner = NULL;
+
+	if (b) {
+		ao2_lock(b);
+		if (b->winner) {
+			winner = ast_strdup(b->winner);
+		}
+		ao2_unlock(b);
+	}
+	return winner;
+}
+
+int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, int timeout_ms)
+{
+	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
+
+	if (broadcast_wait(chan, timeout_ms)) {
+		return -1;
+	}
+	b = broadcast_find(ast_channel_uniqueid(chan));
+	if (b && !(b->flags & STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED)) {
+		broadcast_notify_claimed(b, chan);
+	}
+	return 0;
+}
+
+void AST_OPTIONAL_API_NAME(stasis_app_broadcast_cleanup)(const char *channel_id)
+{
+	broadcast_unregister(channel_id, NULL);
+}
+
+static int unload_module(void)
+{
+	int live = broadcast_count();
+
+	if (live) {
+		ast_log(LOG_WARNING, "Not unloading: %d broadcast%s still live\n",
+			live, live == 1 ? "" : "s");
+		return -1;
+	}
+	broadcast_registry_cleanup();
+	return 0;
+}
+
+static int load_module(void)
+{
+	if (broadcast_registry_init()) {
+		return AST_MODULE_LOAD_DECLINE;
+	}
+	return AST_MODULE_LOAD_SUCCESS;
+}
+
+AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_GLOBAL_SYMBOLS | AST_MODFLAG_LOAD_ORDER,
+	"StasisBroadcast resource (strict claims, live recipients only)",
+	.support_level = AST_MODULE_SUPPORT_EXTENDED,
+	.load = load_module,
+	.unload = unload_module,
+	.load_pri = AST_MODPRI_APP_DEPEND,
+	.requires = "res_stasis,res_ari",
+);

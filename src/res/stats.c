@@ -1,0 +1,128 @@
+/*
+ * StasisBroadcast for Asterisk
+ *
+ * This program is free software, distributed under the terms of
+ * the GNU General Public License Version 2.
+ */
+
+/*! \file
+ *
+ * \brief Cumulative statistics, kept with atomic adds only.
+ */
+
+#include "asterisk.h"
+
+#include "asterisk/lock.h"
+
+#include "stats.h"
+
+const long stats_latency_bounds_us[STATS_LATENCY_BUCKETS] = {
+	250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000,
+	500000, 1000000, 2000000, 5000000, 10000000, 60000000,
+};
+
+/* A struct of plain longs touched only through the __atomic builtins. */
+static struct stats_snapshot counters;
+
+#define COUNT(field, n) __atomic_add_fetch(&counters.field, (n), __ATOMIC_RELAXED)
+
+void stats_broadcast_started(void)
+{
+	COUNT(broadcasts, 1);
+}
+
+void stats_broadcast_failed(void)
+{
+	COUNT(broadcasts, 1);
+	COUNT(failed, 1);
+}
+
+void stats_broadcast_ended(enum broadcast_state state)
+{
+	switch (state) {
+	case BROADCAST_CLAIMED:
+		COUNT(claimed, 1);
+		break;
+	case BROADCAST_TIMED_OUT:
+		COUNT(timed_out, 1);
+		break;
+	case BROADCAST_NO_RECIPIENTS:
+		COUNT(no_recipients, 1);
+		break;
+	case BROADCAST_HUNG_UP:
+		COUNT(hung_up, 1);
+		break;
+	case BROADCAST_OPEN:
+	case BROADCAST_ENDED:
+		break;
+	}
+}
+
+void stats_claim_counted(enum claim_result result, int64_t latency_us)
+{
+	int bucket;
+	long seen;
+
+	switch (result) {
+	case CLAIM_CONFLICT:
+		COUNT(claims_conflict, 1);
+		return;
+	case CLAIM_NOT_FOUND:
+		COUNT(claims_not_found, 1);
+		return;
+	case CLAIM_WON:
+		break;
+	}
+	COUNT(claims_won, 1);
+	COUNT(latency_count, 1);
+	COUNT(latency_sum_us, latency_us);
+	for (bucket = 0; bucket < STATS_LATENCY_BUCKETS; bucket++) {
+		if (latency_us <= stats_latency_bounds_us[bucket]) {
+			break;
+		}
+	}
+	COUNT(latency_buckets[bucket], 1);
+	seen = __atomic_load_n(&counters.latency_max_us, __ATOMIC_RELAXED);
+	while (latency_us > seen && !__atomic_compare_exchange_n(&counters.latency_max_us,
+		&seen, latency_us, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+	}
+}
+
+void stats_read(struct stats_snapshot *out)
+{
+	long *from = (long *) &counters;
+	long *to = (long *) out;
+	size_t i;
+
+	for (i = 0; i < sizeof(counters) / sizeof(long); i++) {
+		to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
+	}
+}
+
+void stats_reset(void)
+{
+	long *field = (long *) &counters;
+	size_t i;
+
+	for (i = 0; i < sizeof(counters) / sizeof(long); i++) {
+		__atomic_store_n(&field[i], 0, __ATOMIC_RELAXED);
+	}
+}
+
+long stats_latency_percentile_us(const struct stats_snapshot *s, int permille)
+{
+	long target, seen = 0;
+	int bucket;
+
+	if (!s->latency_count) {
+		return 0;
+	}
+	target = (s->latency_count * permille + 999) / 1000;
+	for (bucket = 0; bucket < STATS_LATENCY_BUCKETS; bucket++) {
+		seen += s->latency_buckets[bucket];
+		if (seen >= target) {
+			return MIN(stats_latency_bounds_us[bucket], s->latency_max_us);
+		}
+	}
+	return s->latency_max_us;
+}

@@ -1,0 +1,723 @@
+/*
+ * StasisBroadcast for Asterisk
+ *
+ * This program is free software, distributed under the terms of
+ * the GNU General Public License Version 2.
+ */
+
+/*! \file
+ *
+ * \brief Unit tests of StasisBroadcast internals, run inside Asterisk:
+ *        test execute category /res/stasis_broadcast/
+ *
+ * This module is built from the same registry, claim, filter and argument
+ * sources as the product modules (its own copy, with its own registry), so the
+ * tests drive the real code without touching broadcasts of live calls.
+ */
+
+/*** MODULEINFO
+	<depend>TEST_FRAMEWORK</depend>
+	<depend>res_stasis</depend>
+	<support_level>extended</support_level>
+ ***/
+
+#include "asterisk.h"
+
+#include <pthread.h>
+
+#include "asterisk/channel.h"
+#include "asterisk/module.h"
+#include "asterisk/stasis_app.h"
+#include "asterisk/test.h"
+#include "asterisk/time.h"
+#include "asterisk/utils.h"
+
+#include "arguments.h"
+#include "broadcast.h"
+#include "filter.h"
+
+#define CATEGORY "/res/stasis_broadcast/"
+#define RACERS 8
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+/*! \brief A Stasis application handler that drops everything. */
+static void ignore_message(void *data, const char *app_name, struct ast_json *message)
+{
+}
+
+/*! \brief Names test applications "sbtest-<tag>-<i>". */
+static void racer_name(char *buf, size_t len, const char *tag, int i)
+{
+	snprintf(buf, len, "sbtest-%s-%d", tag, i);
+}
+
+/*! \brief Register \a count Stasis applications named after \a tag. */
+static void register_racers(const char *tag, int count)
+{
+	char name[64];
+	int i;
+
+	for (i = 0; i < count; i++) {
+		racer_name(name, sizeof(name), tag, i);
+		stasis_app_register(name, ignore_message, NULL);
+	}
+}
+
+static void unregister_racers(const char *tag, int count)
+{
+	char name[64];
+	int i;
+
+	for (i = 0; i < count; i++) {
+		racer_name(name, sizeof(name), tag, i);
+		stasis_app_unregister(name);
+	}
+}
+
+/*!
+ * \brief A registered broadcast on a fresh test channel, offering the call to
+ *        \a count racers named after \a tag (all offered, as after dispatch).
+ */
+static struct broadcast *broadcast_fixture(struct ast_channel **chan, const char *tag, int count)
+{
+	struct ast_vector_const_string names;
+	char (*buffers)[64] = ast_alloca(sizeof(*buffers) * count);
+	struct broadcast *b;
+	size_t i;
+
+	*chan = ast_channel_alloc(0, AST_STATE_DOWN, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,
+		"TestBroadcast/%s-%08lx", tag, (unsigned long) ast_random());
+	if (!*chan) {
+		return NULL;
+	}
+	ast_channel_unlock(*chan);
+
+	AST_VECTOR_INIT(&names, count);
+	for (i = 0; i < count; i++) {
+		racer_name(buffers[i], sizeof(buffers[i]), tag, i);
+		AST_VECTOR_APPEND(&names, buffers[i]);
+	}
+	b = broadcast_alloc(*chan, 0, &names);
+	AST_VECTOR_FREE(&names);
+	if (!b || broadcast_register(b)) {
+		ao2_cleanup(b);
+		*chan = ast_channel_release(*chan);
+		return NULL;
+	}
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		AST_VECTOR_GET_ADDR(&b->recipients, i)->offered = 1;
+	}
+	return b;
+}
+
+static void broadcast_fixture_done(struct broadcast *b, struct ast_channel *chan)
+{
+	if (b) {
+		broadcast_unregister(b->channel_id, b);
+		ao2_ref(b, -1);
+	}
+	if (chan) {
+		ast_channel_release(chan);
+	}
+}
+
+/* ---- arguments ------------------------------------------------------------ */
+
+AST_TEST_DEFINE(arguments_defaults)
+{
+	struct broadcast_arguments args;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "arguments/";
+		info->summary = "No arguments: 500 ms, every application, no args, no CallClaimed";
+		info->description = info->summary;
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	ast_test_validate(test, broadcast_arguments_parse("", "Test/chan", &args) == 0);
+	ast_test_validate(test, args.timeout_ms == 500, default timeout is not 500);
+	ast_test_validate(test, args.app_filter == NULL, empty filter is not "all");
+	ast_test_validate(test, args.notify_claimed == 0);
+	ast_test_validate(test, AST_VECTOR_SIZE(&args.args) == 0, empty args gave arguments);
+	broadcast_arguments_free(&args);
+	return AST_TEST_PASS;
+}
+
+AST_TEST_DEFINE(arguments_all)
+{
+	struct broadcast_arguments args;
+	enum ast_test_result_state res = AST_TEST_PASS;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "arguments/";
+		info->summary = "All four arguments, args split on ':' keeping empty ones";
+		info->description = info->summary;
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	ast_test_validate(test, broadcast_arguments_parse("1500,^sales\\.(eu|us)$,a:b::c d,yes",
+		"Test/chan", &args) == 0);
+	ast_test_validate_cleanup(test, args.timeout_ms == 1500, res, done);
+	ast_test_validate_cleanup(test, !strcmp(args.app_filter, "^sales\\.(eu|us)$"), res, done);
+	ast_test_validate_cleanup(test, args.notify_claimed == 1, res, done);
+	ast_test_validate_cleanup(test, AST_VECTOR_SIZE(&args.args) == 4, res, done);
+	ast_test_validate_cleanup(test, !strcmp(AST_VECTOR_GET(&args.args, 0), "a"), res, done);
+	ast_test_validate_cleanup(test, !strcmp(AST_VECTOR_GET(&args.args, 2), ""), res, done);
+	ast_test_validate_cleanup(test, !strcmp(AST_VECTOR_GET(&args.args, 3), "c d"), res, done);
+done:
+	broadcast_arguments_free(&args);
+	return res;
+}
+
+AST_TEST_DEFINE(arguments_timeout_range)
+{
+	static const struct {
+		const char *text;
+		int expected;
+	} cases[] = {
+		{ "0", 0 }, { "60000", 60000 }, { "250", 250 },
+		{ "60001", 500 }, { "-1", 500 }, { "abc", 500 }, { "12abc", 500 },
+		{ "99999999999999", 500 }, { " 5", 500 }, { "1.5", 500 },
+	};
+	size_t i;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "arguments/";
+		info->summary = "Timeouts outside 0-60000 or not numbers fall back to 500";
+		info->description = info->summary;
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct broadcast_arguments args;
+
+		ast_test_validate(test, broadcast_arguments_parse(cases[i].text, "Test/chan", &args) == 0);
+		if (args.timeout_ms != cases[i].expected) {
+			ast_test_status_update(test, "timeout '%s' gave %d, expected %d\n",
+				cases[i].text, args.timeout_ms, cases[i].expected);
+			broadcast_arguments_free(&args);
+			return AST_TEST_FAIL;
+		}
+		broadcast_arguments_free(&args);
+	}
+	return AST_TEST_PASS;
+}
+
+/* ---- filter --------------------------------------------------------------- */
+
+AST_TEST_DEFINE(filter_matching)
+{
+	static const struct {
+		const char *pattern;
+		const char *name;
+		int matches;
+	} cases[] = {
+		{ "^sales", "sales-eu", 1 }, { "^sales", "presales", 0 },
+		{ "^(sales|support)-[0-9]+$", "support-12", 1 },
+		{ "^(sales|support)-[0-9]+$", "support-x", 0 },
+		{ "agent_[a-z]{2,4}$", "agent_abc", 1 }, { "a[,]b", "a,b", 1 },
+		{ "^x{3}$", "xxx", 1 }, { "^x{3}$", "xxxx", 0 },
+	};
+	size_t i;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "filter/";
+		info->summary = "Ordinary patterns are accepted and match as POSIX ERE";
+		info->description = info->summary;
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		regex_t re;
+		char why[160];
+		int matched;
+
+		if (filter_compile(&re, cases[i].pattern, why, sizeof(why))) {
+			ast_test_status_update(test, "'%s' refused: %s\n", cases[i].pattern, why);
+			return AST_TEST_FAIL;
+		}
+		matched = filter_matches(&re, cases[i].name);
+		regfree(&re);
+		if (matched != cases[i].matches) {
+			ast_test_status_update(test, "'%s' on '%s' gave %d\n",
+				cases[i].pattern, cases[i].name, matched);
+			return AST_TEST_FAIL;
+		}
+	}
+	return AST_TEST_PASS;
+}
+
+AST_TEST_DEFINE(filter_refusals)
+{
+	static const struct {
+		const char *pattern;
+		const char *reason; /* a word the explanation must contain */
+	} cases[] = {
+		{ "(a)\\1", "back-reference" },
+		{ "(a+)+$", "already repeated" },
+		{ "(a*)*", "already repeated" },
+		{ "((ab){2}){3}", "already repeated" },
+		{ "a**", "already repeated" },
+		{ "a{33}", "more than 32" },
+		{ "a{1,1000}", "more than 32" },
+		{ "a{99999999}", "more than 32" },
+		{ "(................){32}(................){32}(................){32}", "larger than" },
+		{ "([", "does not compile" },
+		{ "a{2,1}", "does not compile" },
+	};
+	char long_pattern[FILTER_MAX_LENGTH + 2];
+	char why[160];
+	regex_t re;
+	size_t i;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "filter/";
+		info->summary = "Unsafe or broken patterns are refused with a reason";
+		info->description = info->summary;
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		*why = '\0';
+		if (!filter_compile(&re, cases[i].pattern, why, sizeof(why))) {
+			regfree(&re);
+			ast_test_status_update(test, "'%s' was accepted\n", cases[i].pattern);
+			return AST_TEST_FAIL;
+		}
+		if (!strstr(why, cases[i].reason)) {
+			ast_test_status_update(test, "'%s' refused for '%s', expected '%s'\n",
+				cases[i].pattern, why, cases[i].reason);
+			return AST_TEST_FAIL;
+		}
+	}
+
+	memset(long_pattern, 'a', sizeof(long_pattern) - 1);
+	long_pattern[sizeof(long_pattern) - 1] = '\0';
+	ast_test_validate(test, filter_compile(&re, long_pattern, why, sizeof(why)) == -1,
+		a pattern over the length limit was accepted);
+	ast_test_validate(test, strstr(why, "characters long") != NULL);
+	return AST_TEST_PASS;
+}
+
+/*! \brief A random pattern from a grammar rich in groups and repetitions. */
+static void random_pattern(char *out, size_t len)
+{
+	static const char *const atoms[] = {
+		"a", "b", ".", "[ab]", "[^a]", "x", "\\.", "[[:alpha:]]",
+	};
+	static const char *const repeats[] = {
+		"*", "+", "?", "{2}", "{1,8}", "{32}", "{0,32}", "{3,}",
+	};
+	size_t used = 0;
+	int depth = 0;
+	int tokens = 1 + ast_random() % 40;
+
+	while (tokens-- > 0 && used + 8 < len) {
+		long roll = ast_random() % 10;
+		const char *piece;
+
+		if (roll < 4) {
+			piece = atoms[ast_random() % ARRAY_LEN(atoms)];
+		} else if (roll < 6) {
+			piece = repeats[ast_random() % ARRAY_LEN(repeats)];
+		} else if (roll < 8) {
+			piece = "(";
+			depth++;
+		} else if (roll < 9 && depth > 0) {
+			piece = ")";
+			depth--;
+		} else {
+			piece = "|";
+		}
+		used += snprintf(out + used, len - used, "%s", piece);
+	}
+	while (depth-- > 0 && used + 1 < len) {
+		used += snprintf(out + used, len - used, ")");
+	}
+}
+
+AST_TEST_DEFINE(filter_bounded_cost)
+{
+	static const char *const worst[] = {
+		"^(a|b)*a(a|b){32}$",
+		"(.|a|b|[ab]|x){32}(.|a|b|[ab]|x){32}(.|a|b){32}$",
+		"([[:alpha:]][[:alpha:]][[:alpha:]][[:alpha:]]){32}c",
+	};
+	char subjects[4][257];
+	int accepted = 0, tried, i, s;
+	int64_t worst_us = 0;
+	char worst_pattern[300] = "";
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "filter/";
+		info->summary = "No accepted pattern makes matching a 256-character name slow";
+		info->description = "Property test: thousands of random patterns full of groups "
+			"and repetitions, plus hand-made worst cases; every pattern the filter "
+			"accepts must compile and match adversarial names within 50 ms.";
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	memset(subjects[0], 'a', 256);
+	for (i = 0; i < 256; i++) {
+		subjects[1][i] = "ab"[i % 2];
+		subjects[2][i] = "ab"[ast_random() % 2];
+		subjects[3][i] = i == 255 ? 'c' : 'a';
+	}
+	for (s = 0; s < 4; s++) {
+		subjects[s][256] = '\0';
+	}
+
+	for (tried = 0; tried < 4000 + (int) ARRAY_LEN(worst); tried++) {
+		char pattern[300];
+		char why[160];
+		regex_t re;
+		struct timeval start;
+		int64_t us;
+
+		if (tried < (int) ARRAY_LEN(worst)) {
+			ast_copy_string(pattern, worst[tried], sizeof(pattern));
+		} else {
+			random_pattern(pattern, sizeof(pattern));
+		}
+		start = ast_tvnow();
+		if (filter_compile(&re, pattern, why, sizeof(why))) {
+			if (tried < (int) ARRAY_LEN(worst)) {
+				ast_test_status_update(test, "worst case '%s' refused: %s\n", pattern, why);
+				return AST_TEST_FAIL;
+			}
+			continue;
+		}
+		accepted++;
+		for (s = 0; s < 4; s++) {
+			filter_matches(&re, subjects[s]);
+		}
+		regfree(&re);
+		us = ast_tvdiff_us(ast_tvnow(), start);
+		if (us > worst_us) {
+			worst_us = us;
+			ast_copy_string(worst_pattern, pattern, sizeof(worst_pattern));
+		}
+	}
+
+	ast_test_status_update(test, "%d of %d patterns accepted; slowest %" PRId64
+		" us (compile + 4 matches) for '%s'\n", accepted, tried, worst_us, worst_pattern);
+	ast_test_validate(test, accepted > tried / 10, the generator rarely makes acceptable patterns);
+	ast_test_validate(test, worst_us < 50000, an accepted pattern took 50 ms or more);
+	return AST_TEST_PASS;
+}
+
+/* ---- claim arbitration ---------------------------------------------------- */
+
+struct race {
+	pthread_barrier_t start;
+	const char *channel_id;
+	const char *tag;
+	enum claim_result results[RACERS];
+	int closer;                       /* a thread that closes with a timeout */
+	enum broadcast_state closed_to;
+	struct broadcast *b;
+};
+
+struct racer {
+	struct race *race;
+	int index;
+};
+
+static void *racer_run(void *data)
+{
+	struct racer *racer = data;
+	struct race *race = racer->race;
+	char name[64];
+
+	pthread_barrier_wait(&race->start);
+	if (racer->index == RACERS) {
+		race->closed_to = broadcast_close(race->b, BROADCAST_TIMED_OUT);
+		return NULL;
+	}
+	racer_name(name, sizeof(name), race->tag, racer->index);
+	race->results[racer->index] = broadcast_claim(race->channel_id, name);
+	return NULL;
+}
+
+/*!
+ * \brief Run RACERS claims (and optionally a timeout) at once on one broadcast.
+ * \return how many claims won
+ */
+static int run_race(struct race *race)
+{
+	pthread_t threads[RACERS + 1];
+	struct racer racers[RACERS + 1];
+	int threads_count = RACERS + (race->closer ? 1 : 0);
+	int i, won = 0;
+
+	pthread_barrier_init(&race->start, NULL, threads_count);
+	for (i = 0; i < threads_count; i++) {
+		racers[i].race = race;
+		racers[i].index = i;
+		pthread_create(&threads[i], NULL, racer_run, &racers[i]);
+	}
+	for (i = 0; i < threads_count; i++) {
+		pthread_join(threads[i], NULL);
+	}
+	pthread_barrier_destroy(&race->start);
+	for (i = 0; i < RACERS; i++) {
+		won += race->results[i] == CLAIM_WON;
+	}
+	return won;
+}
+
+AST_TEST_DEFINE(claim_one_winner)
+{
+	enum ast_test_result_state res = AST_TEST_PASS;
+	int round;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "claim/";
+		info->summary = "8 threads racing one claim, 300 times: exactly one wins each time";
+		info->description = "Every loser gets CLAIM_CONFLICT and the recorded winner is the "
+			"thread that got CLAIM_WON.";
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	register_racers("race", RACERS);
+	for (round = 0; round < 300 && res == AST_TEST_PASS; round++) {
+		struct ast_channel *chan;
+		struct broadcast *b = broadcast_fixture(&chan, "race", RACERS);
+		struct race race = { .tag = "race" };
+		char winner[64] = "";
+		int i, conflicts = 0;
+
+		if (!b) {
+			res = AST_TEST_FAIL;
+			break;
+		}
+		race.channel_id = b->channel_id;
+		if (run_race(&race) != 1) {
+			ast_test_status_update(test, "round %d: not exactly one winner\n", round);
+			res = AST_TEST_FAIL;
+		}
+		for (i = 0; i < RACERS; i++) {
+			conflicts += race.results[i] == CLAIM_CONFLICT;
+			if (race.results[i] == CLAIM_WON) {
+				racer_name(winner, sizeof(winner), "race", i);
+			}
+		}
+		ao2_lock(b);
+		if (conflicts != RACERS - 1 || b->state != BROADCAST_CLAIMED
+			|| !b->winner || strcmp(b->winner, winner)) {
+			ast_test_status_update(test, "round %d: %d conflicts, winner %s vs %s\n",
+				round, conflicts, S_OR(b->winner, "(none)"), winner);
+			res = AST_TEST_FAIL;
+		}
+		ao2_unlock(b);
+		broadcast_fixture_done(b, chan);
+	}
+	unregister_racers("race", RACERS);
+	return res;
+}
+
+AST_TEST_DEFINE(claim_vs_timeout)
+{
+	enum ast_test_result_state res = AST_TEST_PASS;
+	int round, claimed_rounds = 0, timed_out_rounds = 0;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "claim/";
+		info->summary = "Claims racing the timeout: either one claim wins or none does";
+		info->description = "The outcome the timeout sees and the claims' results always "
+			"agree: a timeout that loses reports CLAIMED, and a claim never wins after it.";
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	register_racers("timeout", RACERS);
+	for (round = 0; round < 300 && res == AST_TEST_PASS; round++) {
+		struct ast_channel *chan;
+		struct broadcast *b = broadcast_fixture(&chan, "timeout", RACERS);
+		struct race race = { .tag = "timeout", .closer = 1 };
+		int won;
+
+		if (!b) {
+			res = AST_TEST_FAIL;
+			break;
+		}
+		race.channel_id = b->channel_id;
+		race.b = b;
+		won = run_race(&race);
+		if ((won == 1 && race.closed_to != BROADCAST_CLAIMED)
+			|| (won == 0 && race.closed_to != BROADCAST_TIMED_OUT) || won > 1) {
+			ast_test_status_update(test, "round %d: %d winners, timeout saw %s\n",
+				round, won, broadcast_state_name(race.closed_to));
+			res = AST_TEST_FAIL;
+		}
+		claimed_rounds += won;
+		timed_out_rounds += !won;
+		broadcast_fixture_done(b, chan);
+	}
+	unregister_racers("timeout", RACERS);
+	ast_test_status_update(test, "claims won %d rounds, the timeout %d\n",
+		claimed_rounds, timed_out_rounds);
+	return res;
+}
+
+AST_TEST_DEFINE(claim_eligibility)
+{
+	enum ast_test_result_state res = AST_TEST_PASS;
+	struct ast_channel *chan;
+	struct broadcast *b;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "claim/";
+		info->summary = "Only offered, registered recipients can claim; refusals leave it open";
+		info->description = "A non-recipient, a recipient not offered (no live connection), "
+			"an unregistered recipient and an unknown channel get CLAIM_NOT_FOUND; the "
+			"broadcast stays open and a real recipient then wins.";
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	/* Racers 0..2 are recipients; only 0 and 1 are registered; 1 is not offered. */
+	register_racers("elig", 2);
+	b = broadcast_fixture(&chan, "elig", 3);
+	ast_test_validate_cleanup(test, b != NULL, res, done);
+	AST_VECTOR_GET_ADDR(&b->recipients, 1)->offered = 0;
+
+	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-other-0") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-elig-1") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-elig-2") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, broadcast_claim("no-such-channel", "sbtest-elig-0") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, b->state == BROADCAST_OPEN, res, done);
+	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-elig-0") == CLAIM_WON, res, done);
+	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-elig-0") == CLAIM_CONFLICT, res, done);
+	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-elig-2") == CLAIM_NOT_FOUND, res, done);
+
+done:
+	broadcast_fixture_done(b, chan);
+	unregister_racers("elig", 2);
+	return res;
+}
+
+AST_TEST_DEFINE(claim_after_end)
+{
+	enum ast_test_result_state res = AST_TEST_PASS;
+	struct ast_channel *chan = NULL;
+	struct broadcast *b = NULL, *replacement = NULL;
+	struct ast_vector_const_string names;
+	const char *name = "sbtest-end-0";
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "claim/";
+		info->summary = "Timed out, replaced and cleaned-up broadcasts refuse claims";
+		info->description = "After a timeout every claim is CLAIM_NOT_FOUND; a new broadcast "
+			"on the same channel ends the old one and takes the claims; after cleanup "
+			"the channel is unknown.";
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	register_racers("end", 1);
+	b = broadcast_fixture(&chan, "end", 1);
+	ast_test_validate_cleanup(test, b != NULL, res, done);
+	ast_test_validate_cleanup(test, broadcast_close(b, BROADCAST_TIMED_OUT) == BROADCAST_TIMED_OUT, res, done);
+	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, name) == CLAIM_NOT_FOUND, res, done);
+
+	AST_VECTOR_INIT(&names, 1);
+	AST_VECTOR_APPEND(&names, name);
+	replacement = broadcast_alloc(chan, 0, &names);
+	AST_VECTOR_FREE(&names);
+	ast_test_validate_cleanup(test, replacement && !broadcast_register(replacement), res, done);
+	AST_VECTOR_GET_ADDR(&replacement->recipients, 0)->offered = 1;
+	ast_test_validate_cleanup(test, broadcast_find(b->channel_id) == replacement, res, done);
+	ao2_ref(replacement, -1); /* the find's reference */
+	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, name) == CLAIM_WON, res, done);
+
+	broadcast_unregister(b->channel_id, NULL);
+	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, name) == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, replacement->state == BROADCAST_CLAIMED, res, done);
+
+done:
+	ao2_cleanup(replacement);
+	broadcast_fixture_done(b, chan);
+	unregister_racers("end", 1);
+	return res;
+}
+
+static int unload_module(void)
+{
+	AST_TEST_UNREGISTER(arguments_defaults);
+	AST_TEST_UNREGISTER(arguments_all);
+	AST_TEST_UNREGISTER(arguments_timeout_range);
+	AST_TEST_UNREGISTER(filter_matching);
+	AST_TEST_UNREGISTER(filter_refusals);
+	AST_TEST_UNREGISTER(filter_bounded_cost);
+	AST_TEST_UNREGISTER(claim_one_winner);
+	AST_TEST_UNREGISTER(claim_vs_timeout);
+	AST_TEST_UNREGISTER(claim_eligibility);
+	AST_TEST_UNREGISTER(claim_after_end);
+	broadcast_registry_cleanup();
+	return 0;
+}
+
+static int load_module(void)
+{
+	if (broadcast_registry_init()) {
+		return AST_MODULE_LOAD_DECLINE;
+	}
+	AST_TEST_REGISTER(arguments_defaults);
+	AST_TEST_REGISTER(arguments_all);
+	AST_TEST_REGISTER(arguments_timeout_range);
+	AST_TEST_REGISTER(filter_matching);
+	AST_TEST_REGISTER(filter_refusals);
+	AST_TEST_REGISTER(filter_bounded_cost);
+	AST_TEST_REGISTER(claim_one_winner);
+	AST_TEST_REGISTER(claim_vs_timeout);
+	AST_TEST_REGISTER(claim_eligibility);
+	AST_TEST_REGISTER(claim_after_end);
+	return AST_MODULE_LOAD_SUCCESS;
+}
+
+AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_DEFAULT, "StasisBroadcast unit tests",
+	.support_level = AST_MODULE_SUPPORT_EXTENDED,
+	.load = load_module,
+	.unload = unload_module,
+	.requires = "res_stasis",
+);
