@@ -40,11 +40,15 @@ link_modules() {
 	rm -f "$dir"/modules/*
 	ln -s "$PKG_MODULES"/*.so "$dir/modules/"
 	if [ "$stock" = 0 ]; then
-		for m in res_stasis_broadcast app_stasis_broadcast test_stasis_broadcast; do
+		for m in res_stasis_broadcast app_stasis_broadcast; do
 			[ -f "$SRC/build/$m.so" ] || { echo "instance: build/$m.so missing (make)" >&2; exit 1; }
 			rm -f "$dir/modules/$m.so"
 			cp "$SRC/build/$m.so" "$dir/modules/"
 		done
+		# The unit-test module, when built (make test-module).
+		if [ -f "$SRC/build/test_stasis_broadcast.so" ]; then
+			cp "$SRC/build/test_stasis_broadcast.so" "$dir/modules/"
+		fi
 	fi
 }
 

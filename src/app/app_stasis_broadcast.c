@@ -166,7 +166,7 @@ static int load_module(void)
 }
 
 AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_LOAD_ORDER,
-	"StasisBroadcast dialplan application (strict claims, live recipients only)",
+	"StasisBroadcast strict: dialplan application",
 	.support_level = AST_MODULE_SUPPORT_EXTENDED,
 	.load = load_module,
 	.unload = unload_module,

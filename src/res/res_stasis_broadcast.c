@@ -27,14 +27,15 @@
 	<support_level>extended</support_level>
  ***/
 
-#define AST_API_MODULE
-
 #include "asterisk.h"
 
 #include "asterisk/module.h"
 #include "asterisk/pbx.h"
-#include "asterisk/stasis_app_broadcast.h"
 #include "asterisk/utils.h"
+
+/* Right before the API header: optional_api.h undefines it on every inclusion. */
+#define AST_API_MODULE
+#include "asterisk/stasis_app_broadcast.h"
 
 #include "broadcast.h"
 #include "filter.h"
@@ -173,7 +174,7 @@ static int load_module(void)
 }
 
 AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_GLOBAL_SYMBOLS | AST_MODFLAG_LOAD_ORDER,
-	"StasisBroadcast resource (strict claims, live recipients only)",
+	"StasisBroadcast strict: broadcast registry and claims",
 	.support_level = AST_MODULE_SUPPORT_EXTENDED,
 	.load = load_module,
 	.unload = unload_module,

@@ -1,0 +1,47 @@
+"""Start, stop and talk to a sandboxed Asterisk instance (inside the root)."""
+
+import os
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "sandbox" / "instance.sh"
+
+
+class Instance:
+    def __init__(self, name, port, stock=False):
+        self.name = name
+        self.port = port
+        self.stock = stock
+        self.dir = Path("/var/lib/sb") / name
+
+    def start(self):
+        args = [str(SCRIPT), "start", self.name, "--port", str(self.port)]
+        if self.stock:
+            args.append("--stock")
+        subprocess.run(args, check=True)
+        return self
+
+    def stop(self):
+        subprocess.run([str(SCRIPT), "stop", self.name], check=False)
+
+    def cli(self, command):
+        done = subprocess.run([str(SCRIPT), "cli", self.name, command],
+                              check=True, capture_output=True, text=True)
+        return done.stdout
+
+    @property
+    def log_path(self):
+        return self.dir / "log" / "messages.log"
+
+    def log_mark(self):
+        """A position in the log; pass it to log_since()."""
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_since(self, mark):
+        with open(self.log_path, "rb") as log:
+            log.seek(mark)
+            return log.read().decode("utf-8", "replace")

@@ -1,0 +1,129 @@
+"""The [strict] rows of the SPEC: where the stock modules lose or misroute calls.
+
+Run with SB_TARGET=stock to see which of these the stock modules fail.
+"""
+
+import re
+import time
+import uuid
+
+import pytest
+
+from helpers import only
+
+pytestmark = pytest.mark.strict
+
+
+
+def test_claim_by_filtered_out_application_is_404(apps, calls, observer):
+    chosen, excluded = apps.app("chosen"), apps.app("excluded")
+    call = calls.offer(timeout=5000, app_filter=f"^{apps.prefix}chosen$")
+    chosen.wait_for("CallBroadcast", call.channel_id)
+
+    assert excluded.claim(call.channel_id) == 404
+    assert chosen.claim(call.channel_id) == 204, "the broadcast must stay open for recipients"
+    chosen.wait_for("StasisStart", call.channel_id)
+    chosen.ari.continue_in_dialplan(call.channel_id)
+    assert observer.result(call)[:2] == ["SUCCESS", chosen.name]
+    assert excluded.find("StasisStart") == []
+
+
+def test_claim_by_unconnected_application_is_404(apps, calls, observer, ari):
+    live = apps.app("live")
+    call = calls.offer(timeout=5000, app_filter=only(apps))
+    live.wait_for("CallBroadcast", call.channel_id)
+
+    assert ari.claim(call.channel_id, apps.prefix + "ghost").status_code == 404
+    assert live.claim(call.channel_id) == 204
+    live.wait_for("StasisStart", call.channel_id)
+    live.ari.continue_in_dialplan(call.channel_id)
+    assert observer.result(call)[:2] == ["SUCCESS", live.name]
+
+
+def test_lingering_application_is_not_a_recipient(apps, calls, observer, ari):
+    """An application whose WebSocket closed while it still holds a channel stays
+    registered (inactive); it must not be offered calls nor win them."""
+    lingering = apps.app("lingering")
+    held = calls.offer(timeout=5000, app_filter=f"^{apps.prefix}lingering$")
+    lingering.wait_for("CallBroadcast", held.channel_id)
+    assert lingering.claim(held.channel_id) == 204
+    lingering.wait_for("StasisStart", held.channel_id)
+    lingering.close()
+    assert ari.request("GET", f"/applications/{lingering.name}").status_code == 200, \
+        "the application should still be registered (inactive)"
+
+    live = apps.app("live")
+    call = calls.offer(timeout=5000, app_filter=only(apps))
+    live.wait_for("CallBroadcast", call.channel_id)
+    assert ari.claim(call.channel_id, lingering.name).status_code == 404
+    assert live.claim(call.channel_id) == 204
+    live.wait_for("StasisStart", call.channel_id)
+    live.ari.continue_in_dialplan(call.channel_id)
+    status, winner, recipients, _ = observer.result(call)
+    assert (status, winner, recipients) == ("SUCCESS", live.name, 1)
+
+
+def test_hangup_ends_the_broadcast_at_once(apps, calls, observer, ari):
+    app = apps.app("a")
+    call = calls.offer(timeout=10000, app_filter=only(apps))
+    app.wait_for("CallBroadcast", call.channel_id)
+    ari.subscribe(observer.name, call.channel_id)
+
+    call.hangup()
+    request = observer.wait_for("ChannelHangupRequest", call.channel_id)
+    statuses = [app.claim(call.channel_id) for _ in range(5)]
+    destroyed = observer.wait_for("ChannelDestroyed", call.channel_id, timeout=15)
+
+    assert statuses == [404] * 5, "a claim won after the caller hung up"
+    assert destroyed["_received"] - request["_received"] < 0.1, \
+        "the application did not notice the hangup at once"
+    assert app.find("StasisStart") == []
+
+
+def test_no_matching_recipient_times_out_at_once(apps, calls, observer):
+    apps.app("present")
+    call = calls.offer(timeout=5000, app_filter=f"^{apps.prefix}nobody$")
+    status, winner, recipients, elapsed = observer.result(call)
+    assert (status, winner, recipients) == ("TIMEOUT", "", 0)
+    assert elapsed < 100
+
+
+def test_nothing_connected_times_out_at_once(ari):
+    """No observer either: the dialplan stores the outcome in a global variable."""
+    call = ari.originate("offer", {"BC_TIMEOUT": "5000"})
+    try:
+        status, winner, recipients, elapsed = call.wait_global_result(timeout=10)
+    finally:
+        call.hangup()
+    assert (status, winner, recipients) == ("TIMEOUT", "", 0)
+    assert elapsed < 100
+
+
+@pytest.mark.parametrize("pattern, reason", [
+    ("^sales[z-a]", "does not compile"),
+    ("^(a+)+$", "already repeated"),
+    ("(x)\\1", "back-reference"),
+])
+def test_bad_filter_offers_to_nobody_and_fails(apps, calls, observer, asterisk, pattern, reason):
+    bystander = apps.app("bystander")
+    mark = asterisk.log_mark()
+    call = calls.offer(timeout=2000, app_filter=pattern)
+    status, winner, recipients, elapsed = observer.result(call)
+    assert (status, winner, recipients) == ("FAILED", "", 0)
+    assert elapsed < 100
+    assert bystander.find("CallBroadcast") == [] and observer.find("CallBroadcast") == []
+    log = asterisk.log_since(mark)
+    assert re.search(r"ERROR.*Local/offer@broadcast-\w+;2: app_filter '"
+                     + re.escape(pattern) + "' refused.*" + re.escape(reason), log), log[-2000:]
+
+
+def test_channel_variables_are_set_on_every_path(apps, calls, observer):
+    racer = apps.racer("winner")
+    won = calls.offer(timeout=2000, app_filter=f"^{apps.prefix}winner$")
+    apps.racer("idle", claim=False)
+    timed_out = calls.offer(timeout=50, app_filter=f"^{apps.prefix}idle$")
+    failed = calls.offer(timeout=50, app_filter="([")
+
+    assert observer.result(won)[:3] == ["SUCCESS", racer.name, 1]
+    assert observer.result(timed_out)[:3] == ["TIMEOUT", "", 1]
+    assert observer.result(failed)[:3] == ["FAILED", "", 0]

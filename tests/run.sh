@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs inside the sandbox root (sandbox/enter.sh): build, then every test.
+# Extra arguments go to pytest, e.g. tests/run.sh -k claim
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s all test-module
+exec python3 -m pytest tests/e2e -p no:cacheprovider "$@"
