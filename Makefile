@@ -18,16 +18,18 @@ INSTALL ?= install
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
-MODULE_FLAGS = -fPIC -fvisibility=hidden -pthread -D_GNU_SOURCE -I$(ASTERISK_INCLUDE)
+MODULE_FLAGS = -fPIC -fvisibility=hidden -pthread -D_GNU_SOURCE -Isrc/include -I$(ASTERISK_INCLUDE)
 LDFLAGS_MODULE = -shared -pthread
 
 BUILD = build
 RES_SOURCES = src/res/res_stasis_broadcast.c src/res/registry.c src/res/dispatch.c \
-	src/res/claim.c src/res/filter.c src/res/stats.c
-RES_INTERNALS = $(filter-out src/res/res_stasis_broadcast.c,$(RES_SOURCES))
+	src/res/claim.c src/res/filter.c src/res/stats.c src/res/ami.c src/res/cli.c \
+	src/res/metrics.c
+RES_INTERNALS = src/res/registry.c src/res/dispatch.c src/res/claim.c src/res/filter.c \
+	src/res/stats.c
 APP_SOURCES = src/app/app_stasis_broadcast.c src/app/arguments.c
 TEST_SOURCES = tests/unit/test_stasis_broadcast.c $(RES_INTERNALS) src/app/arguments.c
-HEADERS = $(wildcard src/res/*.h src/app/*.h)
+HEADERS = $(wildcard src/res/*.h src/app/*.h src/include/*.h)
 
 MODULES = $(BUILD)/res_stasis_broadcast.so $(BUILD)/app_stasis_broadcast.so
 TEST_MODULE = $(BUILD)/test_stasis_broadcast.so

@@ -2,6 +2,7 @@
 # Manage one Asterisk instance. Runs INSIDE the sandbox root (see enter.sh).
 #
 #   instance.sh start NAME [--stock] [--port N] [--dialplan FILE]
+#       HTTP/ARI on 127.0.0.1:N (default 8088), AMI on 127.0.0.1:N+1000
 #   instance.sh stop NAME
 #   instance.sh cli NAME "command"
 #
@@ -13,7 +14,8 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PKG_MODULES=$(ls -d /usr/lib/*/asterisk/modules | head -n1)
 # Modules an instance never needs: SIP stacks, other channel drivers, databases.
-NOLOAD_PATTERN='^(chan_(pjsip|iax2|unistim|motif|console|audiosocket|websocket|rtp)|res_pjsip|res_pjproject|func_pjsip|res_hep|res_config_|res_odbc|func_odbc|cdr_|cel_|res_calendar|pbx_(lua|ael|dundi|realtime)|res_phoneprov|res_xmpp|res_smdi|app_voicemail|res_stir|res_geolocation|res_fax|res_snmp|res_corosync|res_aeap|res_speech|app_jack|app_festival|res_resolver_unbound|res_prometheus|app_sms|app_minivm)'
+# res_pjsip and res_pjproject stay: res_prometheus links against them (no SIP port opens).
+NOLOAD_PATTERN='^(chan_(pjsip|iax2|unistim|motif|console|audiosocket|websocket|rtp)|res_pjsip_|func_pjsip|res_hep|res_config_|res_odbc|func_odbc|cdr_|cel_|res_calendar|pbx_(lua|ael|dundi|realtime)|res_phoneprov|res_xmpp|res_smdi|app_voicemail|res_stir|res_geolocation|res_fax|res_snmp|res_corosync|res_aeap|res_speech|app_jack|app_festival|res_resolver_unbound|app_sms|app_minivm)'
 
 usage() { sed -n '2,10p' "$0" >&2; exit 2; }
 
@@ -25,7 +27,8 @@ write_configs() {
 	dir=$(dir_of "$name")
 	mkdir -p "$dir"/{etc,run,log,spool,lib,modules}
 	for f in "$SRC"/sandbox/configs/*.conf; do
-		sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" "$f" > "$dir/etc/$(basename "$f")"
+		sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" -e "s#@AMIPORT@#$((port + 1000))#g" \
+			"$f" > "$dir/etc/$(basename "$f")"
 	done
 	cp "$dialplan" "$dir/etc/extensions.conf"
 	{
@@ -35,16 +38,23 @@ write_configs() {
 	} > "$dir/etc/modules.conf"
 }
 
+# Our modules and documentation go in with "make install", as a packager's would.
 link_modules() {
-	local dir=$1 stock=$2
-	rm -f "$dir"/modules/*
+	local dir=$1 stock=$2 entry
+	rm -rf "$dir"/modules/* "$dir/data"
 	ln -s "$PKG_MODULES"/*.so "$dir/modules/"
+	# A private data dir: the package's, with a documentation dir of its own.
+	mkdir -p "$dir/data/documentation/thirdparty"
+	for entry in /usr/share/asterisk/*; do
+		[ "$(basename "$entry")" = documentation ] || ln -s "$entry" "$dir/data/"
+	done
+	for entry in /usr/share/asterisk/documentation/*; do
+		[ "$(basename "$entry")" = thirdparty ] || ln -s "$entry" "$dir/data/documentation/"
+	done
 	if [ "$stock" = 0 ]; then
-		for m in res_stasis_broadcast app_stasis_broadcast; do
-			[ -f "$SRC/build/$m.so" ] || { echo "instance: build/$m.so missing (make)" >&2; exit 1; }
-			rm -f "$dir/modules/$m.so"
-			cp "$SRC/build/$m.so" "$dir/modules/"
-		done
+		rm -f "$dir/modules/res_stasis_broadcast.so" "$dir/modules/app_stasis_broadcast.so"
+		make -s -C "$SRC" install DESTDIR= MODULES_DIR="$dir/modules" \
+			DOC_DIR="$dir/data/documentation/thirdparty" >&2
 		# The unit-test module, when built (make test-module).
 		if [ -f "$SRC/build/test_stasis_broadcast.so" ]; then
 			cp "$SRC/build/test_stasis_broadcast.so" "$dir/modules/"

@@ -33,6 +33,7 @@
 #include "asterisk/stasis_app_impl.h"
 
 #include "arguments.h"
+#include "stasis_broadcast_report.h"
 
 static const char app[] = "StasisBroadcast";
 
@@ -116,6 +117,21 @@ static int broadcast_and_wait(struct ast_channel *chan, const char *channel_id,
 	return res;
 }
 
+/*! \brief Tell the resource module how the broadcast ended (AMI, statistics). */
+static void report_status(struct ast_channel *chan, const char *channel_id, int res)
+{
+	const char *status = NULL;
+
+	if (res) {
+		status = "HANGUP";
+	} else {
+		ast_channel_lock(chan);
+		status = ast_strdupa(S_OR(pbx_builtin_getvar_helper(chan, "STASISSTATUS"), ""));
+		ast_channel_unlock(chan);
+	}
+	stasis_app_broadcast_report(channel_id, status);
+}
+
 static int broadcast_exec(struct ast_channel *chan, const char *data)
 {
 	struct broadcast_arguments args;
@@ -145,12 +161,13 @@ static int broadcast_exec(struct ast_channel *chan, const char *data)
 		res = broadcast_and_wait(chan, channel_id, &args);
 	}
 
-	stasis_app_broadcast_cleanup(channel_id);
-	broadcast_arguments_free(&args);
 	if (res && !ast_check_hangup_locked(chan)) {
 		/* Like Stasis(): a failed session is reported, not a reason to hang up. */
 		res = 0;
 	}
+	report_status(chan, channel_id, res);
+	stasis_app_broadcast_cleanup(channel_id);
+	broadcast_arguments_free(&args);
 	return res;
 }
 

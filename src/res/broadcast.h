@@ -25,7 +25,8 @@
  * Locking (the broadcast's ao2 lock)
  * - Immutable after broadcast_alloc(): channel_id, channel_name, started,
  *   flags, alert pipe, the recipients' names.
- * - Guarded: state, winner, claimed_at, each recipient's \c offered, waiter.
+ * - Guarded: state, winner, claimed_at, each recipient's \c offered, waiter,
+ *   offered_count, final_status.
  * - Lock order: broadcast lock, then channel lock. Never take the broadcast
  *   lock while holding a channel lock, and never call out to stasis, ARI or
  *   the JSON encoder with the broadcast lock held.
@@ -86,6 +87,10 @@ struct broadcast {
 	struct timeval claimed_at;
 	/*! The channel, referenced only while the dialplan thread is waiting */
 	struct ast_channel *waiter;
+	/*! How many recipients had a live connection and got CallBroadcast */
+	int offered_count;
+	/*! STASISSTATUS as the dialplan application reported it, "" if it did not */
+	char final_status[16];
 	/*! Applications offered the call, in dispatch (random) order */
 	AST_VECTOR(, struct broadcast_recipient) recipients;
 };
@@ -110,11 +115,18 @@ int broadcast_register(struct broadcast *b);
 /*! \brief Find the broadcast of a channel; the caller owns the returned reference. */
 struct broadcast *broadcast_find(const char *channel_id);
 
-/*! \brief Unregister the channel's broadcast (if \a b is given, only that one). */
-void broadcast_unregister(const char *channel_id, struct broadcast *b);
+/*!
+ * \brief Unregister the channel's broadcast (if \a b is given, only that one),
+ *        closing it if still open.
+ * \return the broadcast unregistered (caller owns the reference), or NULL
+ */
+struct broadcast *broadcast_unregister(const char *channel_id, struct broadcast *b);
 
 /*! \brief How many broadcasts are registered. */
 int broadcast_count(void);
+
+/*! \brief Iterate the registered broadcasts (the CLI); ao2_iterator_destroy() it. */
+struct ao2_iterator broadcast_iterator(void);
 
 /*! \brief Text for a state, as shown to operators. */
 const char *broadcast_state_name(enum broadcast_state state);

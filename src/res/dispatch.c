@@ -161,6 +161,10 @@ int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan)
 				b->channel_name, r->name);
 		}
 	}
+
+	ao2_lock(b);
+	b->offered_count = delivered;
+	ao2_unlock(b);
 	return delivered;
 }
 

@@ -125,7 +125,7 @@ static int broadcast_is(void *obj, void *arg, int flags)
 	return obj == arg ? CMP_MATCH | CMP_STOP : 0;
 }
 
-void broadcast_unregister(const char *channel_id, struct broadcast *b)
+struct broadcast *broadcast_unregister(const char *channel_id, struct broadcast *b)
 {
 	struct broadcast *found;
 
@@ -133,17 +133,23 @@ void broadcast_unregister(const char *channel_id, struct broadcast *b)
 		/* OBJ_SEARCH_OBJECT narrows the walk to the bucket of b's channel. */
 		found = ao2_callback(registry, OBJ_UNLINK | OBJ_SEARCH_OBJECT, broadcast_is, b);
 	} else {
-		found = ao2_find(registry, channel_id, OBJ_SEARCH_KEY | OBJ_UNLINK);
+		found = ast_strlen_zero(channel_id) ? NULL
+			: ao2_find(registry, channel_id, OBJ_SEARCH_KEY | OBJ_UNLINK);
 	}
 	if (found) {
 		broadcast_close(found, BROADCAST_ENDED);
-		ao2_ref(found, -1);
 	}
+	return found;
 }
 
 int broadcast_count(void)
 {
 	return registry ? ao2_container_count(registry) : 0;
+}
+
+struct ao2_iterator broadcast_iterator(void)
+{
+	return ao2_iterator_init(registry, 0);
 }
 
 const char *broadcast_state_name(enum broadcast_state state)

@@ -19,11 +19,13 @@
  *  - claim.c     the race between claims, the timeout and hangup
  *  - filter.c    the app_filter and what makes a pattern unsafe
  *  - stats.c     counters for operators
+ *  - cli.c, metrics.c, ami.c   what operators see: CLI, Prometheus, AMI events
  */
 
 /*** MODULEINFO
 	<depend>res_stasis</depend>
 	<depend>res_ari</depend>
+	<use type="module">res_prometheus</use>
 	<support_level>extended</support_level>
  ***/
 
@@ -33,12 +35,16 @@
 #include "asterisk/pbx.h"
 #include "asterisk/utils.h"
 
-/* Right before the API header: optional_api.h undefines it on every inclusion. */
+/* Right before each API header: optional_api.h undefines it on every inclusion. */
 #define AST_API_MODULE
 #include "asterisk/stasis_app_broadcast.h"
+#define AST_API_MODULE
+#include "stasis_broadcast_report.h"
 
+#include "ami.h"
 #include "broadcast.h"
 #include "filter.h"
+#include "operator.h"
 #include "stats.h"
 
 /*!
@@ -53,6 +59,7 @@ static struct broadcast *broadcast_prepare(struct ast_channel *chan, const char 
 	struct broadcast *b;
 	regex_t filter;
 	int has_filter = !ast_strlen_zero(app_filter);
+	int res;
 	char why[160];
 
 	if (has_filter && filter_compile(&filter, app_filter, why, sizeof(why))) {
@@ -60,14 +67,12 @@ static struct broadcast *broadcast_prepare(struct ast_channel *chan, const char 
 			ast_channel_name(chan), app_filter, why);
 		return NULL;
 	}
-	if (broadcast_candidates(has_filter ? &filter : NULL, &names, &apps)) {
-		if (has_filter) {
-			regfree(&filter);
-		}
-		return NULL;
-	}
+	res = broadcast_candidates(has_filter ? &filter : NULL, &names, &apps);
 	if (has_filter) {
 		regfree(&filter);
+	}
+	if (res) {
+		return NULL;
 	}
 	b = broadcast_alloc(chan, flags, &names);
 	AST_VECTOR_FREE(&names);
@@ -98,6 +103,7 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_channel)(struct ast_channel *chan
 	b = broadcast_prepare(chan, app_filter, flags);
 	if (!b || broadcast_register(b)) {
 		stats_broadcast_failed();
+		ami_broadcast_refused(chan, app_filter);
 		return -1;
 	}
 	stats_broadcast_started();
@@ -107,6 +113,7 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_channel)(struct ast_channel *chan
 		broadcast_close(b, BROADCAST_NO_RECIPIENTS);
 	}
 	set_recipients_var(chan, recipients);
+	ami_broadcast_begin(b, AST_VECTOR_SIZE(&b->recipients), app_filter, timeout_ms);
 	ast_debug(1, "%s: offered to %d of %zu candidate applications (timeout %d ms%s%s)\n",
 		b->channel_name, recipients, AST_VECTOR_SIZE(&b->recipients), timeout_ms,
 		ast_strlen_zero(app_filter) ? "" : ", filter ", S_OR(app_filter, ""));
@@ -141,15 +148,40 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, i
 		return -1;
 	}
 	b = broadcast_find(ast_channel_uniqueid(chan));
-	if (b && !(b->flags & STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED)) {
-		broadcast_notify_claimed(b, chan);
+	if (b) {
+		ami_broadcast_claimed(b);
+		if (!(b->flags & STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED)) {
+			broadcast_notify_claimed(b, chan);
+		}
 	}
 	return 0;
 }
 
+void AST_OPTIONAL_API_NAME(stasis_app_broadcast_report)(const char *channel_id, const char *status)
+{
+	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
+	int session_failed;
+
+	if (!b || ast_strlen_zero(status)) {
+		return;
+	}
+	ao2_lock(b);
+	ast_copy_string(b->final_status, status, sizeof(b->final_status));
+	session_failed = b->state == BROADCAST_CLAIMED && !strcmp(status, "FAILED");
+	ao2_unlock(b);
+	if (session_failed) {
+		stats_session_failed();
+	}
+}
+
 void AST_OPTIONAL_API_NAME(stasis_app_broadcast_cleanup)(const char *channel_id)
 {
-	broadcast_unregister(channel_id, NULL);
+	struct broadcast *b = broadcast_unregister(channel_id, NULL);
+
+	if (b) {
+		ami_broadcast_end(b);
+		ao2_ref(b, -1);
+	}
 }
 
 static int unload_module(void)
@@ -161,15 +193,20 @@ static int unload_module(void)
 			live, live == 1 ? "" : "s");
 		return -1;
 	}
+	metrics_unregister();
+	cli_unregister();
 	broadcast_registry_cleanup();
 	return 0;
 }
 
 static int load_module(void)
 {
-	if (broadcast_registry_init()) {
+	stats_reset();
+	if (broadcast_registry_init() || cli_register()) {
+		broadcast_registry_cleanup();
 		return AST_MODULE_LOAD_DECLINE;
 	}
+	metrics_register();
 	return AST_MODULE_LOAD_SUCCESS;
 }
 
@@ -180,4 +217,5 @@ AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_GLOBAL_SYMBOLS | AST_MODFLAG_LOAD_
 	.unload = unload_module,
 	.load_pri = AST_MODPRI_APP_DEPEND,
 	.requires = "res_stasis,res_ari",
+	.optional_modules = "res_prometheus",
 );

@@ -17,8 +17,9 @@
 #include "stats.h"
 
 const long stats_latency_bounds_us[STATS_LATENCY_BUCKETS] = {
-	250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000,
-	500000, 1000000, 2000000, 5000000, 10000000, 60000000,
+	100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000,
+	20000, 30000, 50000, 75000, 100000, 200000, 500000, 1000000, 2000000,
+	5000000, 10000000, 30000000, 60000000,
 };
 
 /* A struct of plain longs touched only through the __atomic builtins. */
@@ -34,6 +35,11 @@ void stats_broadcast_started(void)
 void stats_broadcast_failed(void)
 {
 	COUNT(broadcasts, 1);
+	COUNT(failed, 1);
+}
+
+void stats_session_failed(void)
+{
 	COUNT(failed, 1);
 }
 
@@ -107,6 +113,7 @@ void stats_reset(void)
 	for (i = 0; i < sizeof(counters) / sizeof(long); i++) {
 		__atomic_store_n(&field[i], 0, __ATOMIC_RELAXED);
 	}
+	__atomic_store_n(&counters.since, (long) time(NULL), __ATOMIC_RELAXED);
 }
 
 long stats_latency_percentile_us(const struct stats_snapshot *s, int permille)

@@ -21,7 +21,7 @@
 #include "broadcast.h"
 
 /*! Upper bounds (microseconds) of the claim latency histogram buckets. */
-#define STATS_LATENCY_BUCKETS 16
+#define STATS_LATENCY_BUCKETS 26
 
 struct stats_snapshot {
 	long broadcasts;
@@ -37,13 +37,18 @@ struct stats_snapshot {
 	long latency_max_us;
 	long latency_sum_us;
 	long latency_buckets[STATS_LATENCY_BUCKETS + 1];
+	/*! When counting began: module load or the last reset (seconds) */
+	long since;
 };
 
 /*! \brief The histogram's bucket bounds, in microseconds (ascending). */
 extern const long stats_latency_bounds_us[STATS_LATENCY_BUCKETS];
 
 void stats_broadcast_started(void);
+/*! \brief A broadcast that could not be made (bad filter, no memory). */
 void stats_broadcast_failed(void);
+/*! \brief A claimed broadcast whose Stasis session then failed. */
+void stats_session_failed(void);
 void stats_broadcast_ended(enum broadcast_state state);
 void stats_claim_counted(enum claim_result result, int64_t latency_us);
 

@@ -114,7 +114,7 @@ static struct broadcast *broadcast_fixture(struct ast_channel **chan, const char
 static void broadcast_fixture_done(struct broadcast *b, struct ast_channel *chan)
 {
 	if (b) {
-		broadcast_unregister(b->channel_id, b);
+		ao2_cleanup(broadcast_unregister(b->channel_id, b));
 		ao2_ref(b, -1);
 	}
 	if (chan) {
@@ -670,7 +670,8 @@ AST_TEST_DEFINE(claim_after_end)
 	ao2_ref(replacement, -1); /* the find's reference */
 	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, name) == CLAIM_WON, res, done);
 
-	broadcast_unregister(b->channel_id, NULL);
+	ast_test_validate_cleanup(test, broadcast_unregister(b->channel_id, NULL) == replacement, res, done);
+	ao2_ref(replacement, -1); /* the unregister's reference */
 	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, name) == CLAIM_NOT_FOUND, res, done);
 	ast_test_validate_cleanup(test, replacement->state == BROADCAST_CLAIMED, res, done);
 

@@ -1,0 +1,114 @@
+/*
+ * StasisBroadcast for Asterisk
+ *
+ * This program is free software, distributed under the terms of
+ * the GNU General Public License Version 2.
+ */
+
+/*! \file
+ *
+ * \brief AMI events: StasisBroadcastBegin, StasisBroadcastClaimed,
+ *        StasisBroadcastEnd. Documented in docs/xml/.
+ *
+ * manager_event() returns at once when no AMI session is connected, so the
+ * events cost nothing unless someone listens.
+ */
+
+#include "asterisk.h"
+
+#include "asterisk/manager.h"
+#include "asterisk/time.h"
+
+#include "ami.h"
+
+void ami_broadcast_begin(struct broadcast *b, int candidates, const char *app_filter,
+	int timeout_ms)
+{
+	int recipients;
+
+	ao2_lock(b);
+	recipients = b->offered_count;
+	ao2_unlock(b);
+
+	manager_event(EVENT_FLAG_CALL, "StasisBroadcastBegin",
+		"Channel: %s\r\n"
+		"Uniqueid: %s\r\n"
+		"Recipients: %d\r\n"
+		"Candidates: %d\r\n"
+		"AppFilter: %s\r\n"
+		"Timeout: %d\r\n",
+		b->channel_name, b->channel_id, recipients, candidates,
+		S_OR(app_filter, ""), timeout_ms);
+}
+
+void ami_broadcast_claimed(struct broadcast *b)
+{
+	char winner[256];
+	int64_t latency_us;
+
+	ao2_lock(b);
+	ast_copy_string(winner, S_OR(b->winner, ""), sizeof(winner));
+	latency_us = ast_tvdiff_us(b->claimed_at, b->started);
+	ao2_unlock(b);
+
+	manager_event(EVENT_FLAG_CALL, "StasisBroadcastClaimed",
+		"Channel: %s\r\n"
+		"Uniqueid: %s\r\n"
+		"Winner: %s\r\n"
+		"LatencyUs: %" PRId64 "\r\n",
+		b->channel_name, b->channel_id, winner, latency_us);
+}
+
+/*! \brief The final status when the dialplan application did not report one. */
+static const char *status_from_state(enum broadcast_state state)
+{
+	switch (state) {
+	case BROADCAST_CLAIMED:
+		return "CLAIMED";
+	case BROADCAST_HUNG_UP:
+		return "HANGUP";
+	case BROADCAST_TIMED_OUT:
+	case BROADCAST_NO_RECIPIENTS:
+		return "TIMEOUT";
+	case BROADCAST_OPEN:
+	case BROADCAST_ENDED:
+		break;
+	}
+	return "ENDED";
+}
+
+void ami_broadcast_end(struct broadcast *b)
+{
+	char winner[256];
+	char status[16];
+	int recipients;
+
+	ao2_lock(b);
+	ast_copy_string(winner, S_OR(b->winner, ""), sizeof(winner));
+	ast_copy_string(status, S_OR(b->final_status, status_from_state(b->state)), sizeof(status));
+	recipients = b->offered_count;
+	ao2_unlock(b);
+
+	manager_event(EVENT_FLAG_CALL, "StasisBroadcastEnd",
+		"Channel: %s\r\n"
+		"Uniqueid: %s\r\n"
+		"Status: %s\r\n"
+		"Winner: %s\r\n"
+		"Recipients: %d\r\n"
+		"DurationMs: %" PRId64 "\r\n",
+		b->channel_name, b->channel_id, status, winner, recipients,
+		ast_tvdiff_ms(ast_tvnow(), b->started));
+}
+
+void ami_broadcast_refused(struct ast_channel *chan, const char *app_filter)
+{
+	manager_event(EVENT_FLAG_CALL, "StasisBroadcastEnd",
+		"Channel: %s\r\n"
+		"Uniqueid: %s\r\n"
+		"Status: FAILED\r\n"
+		"Winner: \r\n"
+		"Recipients: 0\r\n"
+		"DurationMs: 0\r\n"
+		"AppFilter: %s\r\n",
+		ast_channel_name(chan), ast_channel_uniqueid(chan), S_OR(app_filter, ""));
+}
