@@ -25,6 +25,7 @@ conf_of() { echo "$(dir_of "$1")/etc/asterisk.conf"; }
 write_configs() {
 	local name=$1 port=$2 dialplan=$3 dir
 	dir=$(dir_of "$name")
+	rm -rf "$dir/log"
 	mkdir -p "$dir"/{etc,run,log,spool,lib,modules}
 	for f in "$SRC"/sandbox/configs/*.conf; do
 		sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" -e "s#@AMIPORT@#$((port + 1000))#g" \

@@ -1,6 +1,7 @@
 """Helpers shared by the end-to-end tests."""
 
 import os
+import time
 
 TARGET = os.environ.get("SB_TARGET", "ours")
 STRICT_VARIABLES = TARGET != "stock"
@@ -26,3 +27,11 @@ def check_outcome(outcome, status, winner=None, recipients=None, strict=False):
             assert got_winner == winner, outcome
         if recipients is not None:
             assert got_recipients == recipients, outcome
+
+
+def wait_until(condition, timeout=10.0, what="condition"):
+    """Poll something that raises no event (a CLI view) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
