@@ -6,13 +6,18 @@
 #   make demo                 run the product for real with competing demo applications
 #
 # Variables a packager may set:
-#   ASTERISK_INCLUDE  directory holding asterisk.h              (default /usr/include)
-#   MODULES_DIR       where Asterisk loads modules from         (default: detected)
-#   DOC_DIR           Asterisk's third-party documentation dir  (default: detected)
+#   ASTERISK_INCLUDE  directory holding asterisk.h                 (default /usr/include)
+#   ASTERISK_CONF     the target Asterisk's asterisk.conf          (default /etc/asterisk/asterisk.conf)
+#   MODULES_DIR       where it loads modules from                  (default: its astmoddir)
+#   DOC_DIR           its third-party documentation directory      (default: astdatadir/documentation/thirdparty)
 
 ASTERISK_INCLUDE ?= /usr/include
-MODULES_DIR ?= $(firstword $(wildcard /usr/lib/*/asterisk/modules /usr/lib/asterisk/modules) /usr/lib/asterisk/modules)
-DOC_DIR ?= /usr/share/asterisk/documentation/thirdparty
+ASTERISK_CONF ?= /etc/asterisk/asterisk.conf
+# $(call asterisk_dir,astmoddir): a directory as the target's asterisk.conf names it
+asterisk_dir = $(shell sed -n 's/^[[:space:]]*$(1)[[:space:]]*=>*[[:space:]]*//p' $(ASTERISK_CONF) 2>/dev/null | head -n1)
+MODULES_DIR ?= $(or $(call asterisk_dir,astmoddir),$(firstword $(wildcard /usr/lib/*/asterisk/modules)),/usr/lib/asterisk/modules)
+DATA_DIR ?= $(or $(call asterisk_dir,astdatadir),/usr/share/asterisk)
+DOC_DIR ?= $(DATA_DIR)/documentation/thirdparty
 INSTALL ?= install
 
 CC ?= gcc
@@ -62,6 +67,7 @@ install: $(MODULES)
 	$(INSTALL) -d $(DESTDIR)$(MODULES_DIR) $(DESTDIR)$(DOC_DIR)
 	$(INSTALL) -m 0644 $(MODULES) $(DESTDIR)$(MODULES_DIR)/
 	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOC_DIR)/
+	@echo "Installed modules in $(DESTDIR)$(MODULES_DIR) and documentation in $(DESTDIR)$(DOC_DIR)"
 
 check:
 	sandbox/check.sh

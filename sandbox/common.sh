@@ -6,7 +6,7 @@
 
 SANDBOX_PACKAGES="asterisk asterisk-dev asterisk-modules gcc make libc6-dev \
 python3 python3-pytest python3-websocket python3-requests python3-websockets \
-procps curl gdb"
+procps curl gdb nodejs npm"
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SANDBOX_CACHE=${SANDBOX_CACHE:-/var/cache/stasis-broadcast}

@@ -22,7 +22,16 @@ mkdir -p "$dest"
 tar -C "$REPO_DIR" --exclude=./.git --exclude=./build --exclude=node_modules -cf - . \
 	| tar -C "$dest" -xf -
 
+# Package registries are reached with the machine's own trust store (which may
+# hold a site CA): hand it to npm and Node inside the root.
+ca_env=()
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+	cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/host-ca-certificates.crt"
+	ca_env=(NODE_EXTRA_CA_CERTS=/etc/ssl/host-ca-certificates.crt
+		npm_config_cafile=/etc/ssl/host-ca-certificates.crt)
+fi
+
 exec unshare --mount --pid --fork --kill-child --mount-proc="$root/proc" \
-	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "${ca_env[@]}" \
 	LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" SB_ARGS="${SB_ARGS:-}" \
 	/bin/bash -c "cd /opt/stasis-broadcast && $*"

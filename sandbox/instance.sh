@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Manage one Asterisk instance. Runs INSIDE the sandbox root (see enter.sh).
 #
-#   instance.sh start NAME [--stock] [--port N] [--dialplan FILE]
-#       HTTP/ARI on 127.0.0.1:N (default 8088), AMI on 127.0.0.1:N+1000
+#   instance.sh start NAME [--stock] [--port N] [--dialplan FILE] [--overlay DIR]
+#       HTTP/ARI on 127.0.0.1:N (default 8088), AMI on 127.0.0.1:N+1000.
+#       --overlay copies DIR/*.conf over the sandbox configs (the sample
+#       configs, say); only http.conf's bindport is then set to N.
 #   instance.sh stop NAME
 #   instance.sh cli NAME "command"
 #
@@ -23,7 +25,7 @@ dir_of() { echo "/var/lib/sb/$1"; }
 conf_of() { echo "$(dir_of "$1")/etc/asterisk.conf"; }
 
 write_configs() {
-	local name=$1 port=$2 dialplan=$3 dir
+	local name=$1 port=$2 dialplan=$3 overlay=$4 dir
 	dir=$(dir_of "$name")
 	rm -rf "$dir/log"
 	mkdir -p "$dir"/{etc,run,log,spool,lib,modules}
@@ -32,6 +34,10 @@ write_configs() {
 			"$f" > "$dir/etc/$(basename "$f")"
 	done
 	cp "$dialplan" "$dir/etc/extensions.conf"
+	if [ -n "$overlay" ]; then
+		cp "$overlay"/*.conf "$dir/etc/"
+		sed -i "s/^bindport *=.*/bindport = $port/" "$dir/etc/http.conf"
+	fi
 	{
 		echo "[modules]"
 		echo "autoload = yes"
@@ -54,8 +60,8 @@ link_modules() {
 	done
 	if [ "$stock" = 0 ]; then
 		rm -f "$dir/modules/res_stasis_broadcast.so" "$dir/modules/app_stasis_broadcast.so"
-		make -s -C "$SRC" install DESTDIR= MODULES_DIR="$dir/modules" \
-			DOC_DIR="$dir/data/documentation/thirdparty" >&2
+		# Directories found from the instance's asterisk.conf, as on a real system.
+		make -s -C "$SRC" install DESTDIR= ASTERISK_CONF="$dir/etc/asterisk.conf" >/dev/null
 		# The unit-test module, when built (make test-module).
 		if [ -f "$SRC/build/test_stasis_broadcast.so" ]; then
 			cp "$SRC/build/test_stasis_broadcast.so" "$dir/modules/"
@@ -65,18 +71,19 @@ link_modules() {
 
 start() {
 	local name=$1; shift
-	local stock=0 port=8088 i dialplan="$SRC/sandbox/dialplan.conf"
+	local stock=0 port=8088 i dialplan="$SRC/sandbox/dialplan.conf" overlay=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--stock) stock=1 ;;
 		--port) port=$2; shift ;;
 		--dialplan) dialplan=$2; shift ;;
+		--overlay) overlay=$2; shift ;;
 		*) usage ;;
 		esac
 		shift
 	done
 	stop "$name" 2>/dev/null || true
-	write_configs "$name" "$port" "$dialplan"
+	write_configs "$name" "$port" "$dialplan" "$overlay"
 	link_modules "$(dir_of "$name")" "$stock"
 	ulimit -n 16384
 	asterisk -C "$(conf_of "$name")" -g

@@ -21,8 +21,10 @@ PASSWORD = "test"
 class Ari:
     """HTTP access to one Asterisk instance's ARI."""
 
-    def __init__(self, port):
+    def __init__(self, port, user=USER, password=PASSWORD):
         self.port = port
+        self.user = user
+        self.password = password
         self.base = f"http://127.0.0.1:{port}/ari"
         self._local = threading.local()
 
@@ -31,7 +33,7 @@ class Ari:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
-            session.auth = (USER, PASSWORD)
+            session.auth = (self.user, self.password)
         return session
 
     def request(self, method, path, params=None, body=None, auth=True, timeout=10):
@@ -50,14 +52,16 @@ class Ari:
             params["application"] = application
         return self.request("POST", "/events/claim", params=params, **kwargs)
 
-    def originate(self, exten="offer", variables=None):
-        """Start a call into the broadcast dialplan; returns a Call."""
+    def originate(self, exten="offer", variables=None, context="broadcast", caller=None):
+        """Start a call into the dialplan (Local/EXTEN@CONTEXT); returns a Call."""
         call = Call(self, uuid.uuid4().hex[:16])
         params = {
-            "endpoint": f"Local/{exten}@broadcast",
+            "endpoint": f"Local/{exten}@{context}",
             "context": "hold", "extension": "s", "priority": 1,
             "channelId": call.caller_id, "otherChannelId": call.channel_id,
         }
+        if caller:
+            params["callerId"] = caller
         body = {"variables": {"BC_ID": call.id, **(variables or {})}}
         response = self.request("POST", "/channels", params=params, body=body)
         if response.status_code != 200:
@@ -118,7 +122,7 @@ class App:
         self.events = []
         self._cond = threading.Condition()
         url = (f"ws://127.0.0.1:{ari.port}/ari/events?app={name}"
-               f"&api_key={USER}:{PASSWORD}")
+               f"&api_key={ari.user}:{ari.password}")
         self.ws = websocket.create_connection(url, timeout=10)
         self.ws.settimeout(None)
         self._reader = threading.Thread(target=self._read, name=f"ari-{name}", daemon=True)

@@ -9,16 +9,19 @@ SCRIPT = REPO / "sandbox" / "instance.sh"
 
 
 class Instance:
-    def __init__(self, name, port, stock=False):
+    def __init__(self, name, port, stock=False, overlay=None):
         self.name = name
         self.port = port
         self.stock = stock
+        self.overlay = overlay
         self.dir = Path("/var/lib/sb") / name
 
     def start(self):
         args = [str(SCRIPT), "start", self.name, "--port", str(self.port)]
         if self.stock:
             args.append("--stock")
+        if self.overlay:
+            args += ["--overlay", str(self.overlay)]
         subprocess.run(args, check=True)
         return self
 
@@ -29,6 +32,10 @@ class Instance:
         done = subprocess.run([str(SCRIPT), "cli", self.name, command],
                               check=True, capture_output=True, text=True)
         return done.stdout
+
+    @property
+    def ami_port(self):
+        return self.port + 1000
 
     @property
     def log_path(self):
