@@ -10,6 +10,8 @@ import sys
 import uuid
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[2]
+
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sandbox" / "lib"))
@@ -44,6 +46,19 @@ def asterisk():
 @pytest.fixture(scope="session")
 def ari(asterisk):
     return Ari(asterisk.port)
+
+
+@pytest.fixture(scope="session")
+def samples():
+    """An instance running configs/samples/ as shipped (only the port moved)."""
+    instance = Instance("samples", 8094, overlay=REPO / "configs" / "samples").start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def sample_ari(samples):
+    return Ari(samples.port, user="asterisk", password="asterisk")  # samples' ari.conf
 
 
 @pytest.fixture

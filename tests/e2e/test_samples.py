@@ -3,28 +3,11 @@ HTTP port is moved) into its own instance. Each channel is followed through
 AMI Newexten events: which outcome branch it took and what it played."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from ami import Ami
-from ari import Ari, App, Racer
-from instance import Instance
-
-SAMPLES = Path(__file__).resolve().parents[2] / "configs" / "samples"
-PORT = 8094
-
-
-@pytest.fixture(scope="module")
-def samples():
-    instance = Instance("samples", PORT, overlay=SAMPLES).start()
-    yield instance
-    instance.stop()
-
-
-@pytest.fixture
-def sample_ari(samples):
-    return Ari(PORT, user="asterisk", password="asterisk")  # configs/samples/ari.conf
+from ari import App, Racer
 
 
 @pytest.fixture
