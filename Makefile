@@ -4,6 +4,7 @@
 #   make install DESTDIR=...  install modules and documentation
 #   make check                run every test in a sandboxed Asterisk 22 (root; see README)
 #   make demo                 run the product for real with competing demo applications
+#   make bench                benchmarks, stock modules vs ours (root; see bench/)
 #
 # Variables a packager may set:
 #   ASTERISK_INCLUDE  directory holding asterisk.h                 (default /usr/include)
@@ -74,6 +75,10 @@ check:
 
 demo:
 	sandbox/demo.sh
+
+# Not part of check: stock vs ours, several minutes; BENCH_QUICK=1 for a smoke run.
+bench:
+	BENCH_QUICK=$(BENCH_QUICK) bench/run.sh
 
 clean:
 	rm -rf $(BUILD)

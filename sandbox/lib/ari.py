@@ -104,7 +104,7 @@ class Call:
             value = self.ari.global_var(f"BC_RESULT_{self.id}")
             if value:
                 return parse_outcome(value.split(":"))
-            time.sleep(0.02)
+            time.sleep(0.005)
         raise TimeoutError(f"no result for call {self.id}")
 
 

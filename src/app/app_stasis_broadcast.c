@@ -78,7 +78,6 @@ static int enter_winner(struct ast_channel *chan, const char *winner,
 {
 	int res;
 
-	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", winner);
 	ast_verb(3, "%s: claimed by ARI application '%s'\n", ast_channel_name(chan), winner);
 
 	res = stasis_app_exec(chan, winner, AST_VECTOR_SIZE(&args->args), args->args.elems);
@@ -98,6 +97,7 @@ static int broadcast_and_wait(struct ast_channel *chan, const char *channel_id,
 	int res;
 
 	if (stasis_app_broadcast_wait(chan, args->timeout_ms)) {
+		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", "");
 		if (ast_check_hangup_locked(chan)) {
 			ast_debug(1, "%s: caller hung up during the broadcast\n", ast_channel_name(chan));
 			return -1;
@@ -109,9 +109,11 @@ static int broadcast_and_wait(struct ast_channel *chan, const char *channel_id,
 
 	winner = stasis_app_broadcast_winner(channel_id);
 	if (!winner) {
+		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", "");
 		pbx_builtin_setvar_helper(chan, "STASISSTATUS", "FAILED");
 		return 0;
 	}
+	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", winner);
 	res = enter_winner(chan, winner, args);
 	ast_free(winner);
 	return res;
@@ -139,9 +141,10 @@ static int broadcast_exec(struct ast_channel *chan, const char *data)
 	unsigned int flags;
 	int res;
 
-	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", "");
-	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_RECIPIENTS", "0");
+	/* Each variable is set once per path: every set publishes a VarSet. */
 	if (broadcast_arguments_parse(data, ast_channel_name(chan), &args)) {
+		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", "");
+		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_RECIPIENTS", "0");
 		pbx_builtin_setvar_helper(chan, "STASISSTATUS", "FAILED");
 		return 0;
 	}
@@ -155,6 +158,7 @@ static int broadcast_exec(struct ast_channel *chan, const char *data)
 		ast_log(LOG_WARNING, "%s: StasisBroadcast could not offer the call%s%s\n",
 			ast_channel_name(chan), args.app_filter ? " with app_filter " : "",
 			S_OR(args.app_filter, ""));
+		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", "");
 		pbx_builtin_setvar_helper(chan, "STASISSTATUS", "FAILED");
 		res = 0;
 	} else {

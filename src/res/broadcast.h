@@ -24,9 +24,11 @@
  *
  * Locking (the broadcast's ao2 lock)
  * - Immutable after broadcast_alloc(): channel_id, channel_name, started,
- *   flags, alert pipe, the recipients' names.
- * - Guarded: state, winner, claimed_at, each recipient's \c offered, waiter,
- *   offered_count, final_status.
+ *   flags, alert pipe, the recipients' names; \c event once dispatch began.
+ * - Atomic: next_send (which recipient the next sender takes); a recipient's
+ *   \c offered is also set to 1 with an atomic store, just before its send.
+ * - Guarded: state, winner, claimed_at, waiter, offered_count, sends_pending,
+ *   final_status, each recipient's \c offered and \c sent.
  * - Lock order: broadcast lock, then channel lock. Never take the broadcast
  *   lock while holding a channel lock, and never call out to stasis, ARI or
  *   the JSON encoder with the broadcast lock held.
@@ -65,6 +67,8 @@ struct broadcast_recipient {
 	 * is handed to ARI, cleared again if ARI had no live connection for it.
 	 */
 	int offered;
+	/*! Non-zero once the hand-over to ARI has returned (written or dropped) */
+	int sent;
 };
 
 struct broadcast {
@@ -89,6 +93,12 @@ struct broadcast {
 	struct ast_channel *waiter;
 	/*! How many recipients had a live connection and got CallBroadcast */
 	int offered_count;
+	/*! Recipients whose CallBroadcast hand-over has not returned yet */
+	int sends_pending;
+	/*! Index of the next recipient a sender takes (atomic) */
+	unsigned int next_send;
+	/*! The CallBroadcast event every recipient's copy is made from */
+	struct ast_json *event;
 	/*! STASISSTATUS as the dialplan application reported it, "" if it did not */
 	char final_status[16];
 	/*! Applications offered the call, in dispatch (random) order */
@@ -174,10 +184,28 @@ int broadcast_candidates(const regex_t *filter, struct ast_vector_const_string *
 	struct ao2_container **apps);
 
 /*!
- * \brief Send CallBroadcast to every recipient of \a b.
- * \return how many recipients had a live connection and got the event.
+ * \brief Start sending CallBroadcast to every recipient of \a b.
+ *
+ * The calling thread sends too, together with the dispatch helpers, and
+ * returns when no recipient is left to take: sends still in progress on
+ * helpers (a stalled WebSocket) finish on their own. When the last send
+ * returns with nobody live, the broadcast closes as BROADCAST_NO_RECIPIENTS.
+ *
+ * \retval 0 started (or finished)
+ * \retval -1 the event could not be built; nobody was offered the call
  */
 int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan);
+
+/*!
+ * \brief Wait (on the dialplan thread) until sends have returned.
+ * \param winner_only only the winner's send: it must precede StasisStart
+ * \return how many recipients were sent CallBroadcast (live ones, and any
+ *         still being sent when \a winner_only)
+ */
+int broadcast_wait_sends(struct broadcast *b, struct ast_channel *chan, int winner_only);
+
+int dispatch_helpers_start(void);
+void dispatch_helpers_stop(void);
 
 /*! \brief Send CallClaimed to every recipient of a claimed broadcast. */
 void broadcast_notify_claimed(struct broadcast *b, struct ast_channel *chan);

@@ -30,8 +30,14 @@
  *
  * The dialplan thread never polls: it sleeps in ast_waitfor_nandfds() on the
  * channel and on the broadcast's alert pipe. A claim (or a close from another
- * thread) writes the pipe; a hangup arrives as a frame or a soft hangup on the
- * channel. Whichever comes first wakes it at once.
+ * thread, or the last CallBroadcast send finding nobody live) writes the pipe;
+ * a hangup arrives as a frame or a soft hangup on the channel. Whichever comes
+ * first wakes it at once.
+ *
+ * A claim can win while CallBroadcast sends are still in progress (dispatch.c
+ * shares them among threads). Before the winner is sent StasisStart, the
+ * waiter makes sure the winner's own CallBroadcast send has returned, so the
+ * winner always sees CallBroadcast first.
  */
 
 #include "asterisk.h"
@@ -169,6 +175,42 @@ static void wait_once(struct broadcast *b, struct ast_channel *chan,
 		ast_alertpipe_read(b->alert_pipe);
 	} else if (ready && wait_consume_frame(chan)) {
 		broadcast_close(b, BROADCAST_HUNG_UP);
+	}
+}
+
+/*! \brief How many recipients are (or are being) sent CallBroadcast. Locked. */
+static int offered_now(struct broadcast *b)
+{
+	int count = 0;
+	size_t i;
+
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		count += AST_VECTOR_GET_ADDR(&b->recipients, i)->offered;
+	}
+	return count;
+}
+
+int broadcast_wait_sends(struct broadcast *b, struct ast_channel *chan, int winner_only)
+{
+	int alert_fd = ast_alertpipe_readfd(b->alert_pipe);
+
+	for (;;) {
+		struct broadcast_recipient *winner;
+		int done, count;
+
+		ao2_lock(b);
+		winner = b->winner ? broadcast_recipient_find(b, b->winner) : NULL;
+		done = winner_only ? (!winner || winner->sent) : !b->sends_pending;
+		count = offered_now(b);
+		ao2_unlock(b);
+		if (done) {
+			return count;
+		}
+		/* A send returns within ARI's write timeout; each one that returns
+		 * while we wait writes the alert pipe. */
+		if (ast_wait_for_input(alert_fd, 1000) > 0) {
+			ast_alertpipe_read(b->alert_pipe);
+		}
 	}
 }
 

@@ -24,12 +24,27 @@
  * are counted in STASISBROADCAST_RECIPIENTS.
  *
  * The copies are shallow: the channel snapshot JSON is built once per event and
- * shared (jansson reference counts it), not rebuilt per recipient.
+ * shared, not rebuilt per recipient. (Each sending thread shares only its own
+ * deep copy, so no JSON value is touched by two threads at once.)
+ *
+ * Sending is shared out. ARI writes to a WebSocket synchronously, so one
+ * application that stopped reading holds its sender until ARI's write timeout.
+ * The dialplan thread and DISPATCH_HELPERS helper threads therefore take
+ * recipients one at a time from an atomic index: a stalled recipient holds up
+ * one sender, and the others carry on with everyone else. On two cores the
+ * fan-out to many applications also runs in parallel. The dialplan thread
+ * stops sending when no recipient is left to take; it never waits for a
+ * helper's send. Each send that returns marks its recipient \c sent under the
+ * broadcast's lock; the last one closes the broadcast if nobody was live, and
+ * wakes the waiter (claim.c), which needs the winner's send to have returned
+ * before it lets StasisStart follow.
  */
 
 #include "asterisk.h"
 
+#include "asterisk/alertpipe.h"
 #include "asterisk/astobj2.h"
+#include "asterisk/lock.h"
 #include "asterisk/json.h"
 #include "asterisk/stasis_app.h"
 #include "asterisk/stasis_channels.h"
@@ -37,6 +52,25 @@
 
 #include "broadcast.h"
 #include "filter.h"
+
+/*! Threads that help the dialplan thread send CallBroadcast. */
+#define DISPATCH_HELPERS 3
+
+/*!
+ * The helpers and their queue: broadcasts that still have recipients to take.
+ * The queue holds a reference to each broadcast in it; \c lock guards queue
+ * and stopping.
+ */
+static struct {
+	ast_mutex_t lock;
+	ast_cond_t work;
+	AST_VECTOR(, struct broadcast *) queue;
+	pthread_t threads[DISPATCH_HELPERS];
+	int running;
+	int stopping;
+} helpers = {
+	.lock = AST_MUTEX_INIT_VALUE,
+};
 
 int broadcast_candidates(const regex_t *filter, struct ast_vector_const_string *names,
 	struct ao2_container **apps)
@@ -122,79 +156,212 @@ static int event_send(struct ast_json *event, const char *app)
 	return ast_json_object_get(message, "application") != NULL;
 }
 
-/*! \brief Set a recipient's \c offered under the broadcast's lock. */
-static void recipient_set_offered(struct broadcast *b, struct broadcast_recipient *r, int offered)
+/*!
+ * \brief Send CallBroadcast to recipient \a i and record the outcome.
+ * \param event this thread's copy of the event; NULL counts as not delivered
+ */
+static void send_one(struct broadcast *b, struct ast_json *event, size_t i)
 {
+	struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
+	int live;
+
+	/* Offered before it is sent: an answer may come back at once. A claim
+	 * reads the flag under the broadcast's lock; storing it needs no lock. */
+	__atomic_store_n(&r->offered, 1, __ATOMIC_SEQ_CST);
+
+	live = event && event_send(event, r->name);
+
 	ao2_lock(b);
-	r->offered = offered;
+	r->offered = live;
+	r->sent = 1;
+	b->offered_count += live;
+	if (--b->sends_pending == 0 && !b->offered_count && b->state == BROADCAST_OPEN) {
+		b->state = BROADCAST_NO_RECIPIENTS;
+	}
+	if (!b->sends_pending || b->state == BROADCAST_CLAIMED) {
+		/* The waiter may be waiting for this: the last send, or the winner's. */
+		ast_alertpipe_write(b->alert_pipe);
+	}
 	ao2_unlock(b);
+
+	ast_debug(3, "%s: CallBroadcast %s '%s'\n", b->channel_name,
+		live ? "sent to" : "not sent: no live connection for", r->name);
+}
+
+/*!
+ * \brief Take recipients until none is left.
+ * \param shared whether other threads send this broadcast too
+ */
+static void send_all(struct broadcast *b, int shared)
+{
+	size_t count = AST_VECTOR_SIZE(&b->recipients);
+	struct ast_json *event = shared ? ast_json_deep_copy(b->event) : ast_json_ref(b->event);
+	unsigned int i;
+
+	while ((i = __atomic_fetch_add(&b->next_send, 1, __ATOMIC_RELAXED)) < count) {
+		send_one(b, event, i);
+	}
+	ast_json_unref(event);
+}
+
+/*! \brief Whether a queue entry is the broadcast looked for. */
+#define SAME_BROADCAST(elem, value) ((elem) == (value))
+
+/*! \brief Take \a b off the helpers' queue (if it is still there). */
+static void queue_remove(struct broadcast *b)
+{
+	int removed;
+
+	ast_mutex_lock(&helpers.lock);
+	removed = !AST_VECTOR_REMOVE_CMP_UNORDERED(&helpers.queue, b, SAME_BROADCAST, AST_VECTOR_ELEM_CLEANUP_NOOP);
+	ast_mutex_unlock(&helpers.lock);
+	if (removed) {
+		ao2_ref(b, -1);
+	}
+}
+
+/*! \brief Offer \a b's recipients to \a wanted helpers. */
+static int queue_add(struct broadcast *b, int wanted)
+{
+	int i;
+
+	ast_mutex_lock(&helpers.lock);
+	if (!helpers.running || AST_VECTOR_APPEND(&helpers.queue, b)) {
+		ast_mutex_unlock(&helpers.lock);
+		return -1;
+	}
+	ao2_ref(b, +1);
+	for (i = 0; i < MIN(wanted, DISPATCH_HELPERS); i++) {
+		ast_cond_signal(&helpers.work);
+	}
+	ast_mutex_unlock(&helpers.lock);
+	return 0;
+}
+
+static void *helper_run(void *unused)
+{
+	ast_mutex_lock(&helpers.lock);
+	for (;;) {
+		struct broadcast *b;
+
+		while (!helpers.stopping && !AST_VECTOR_SIZE(&helpers.queue)) {
+			ast_cond_wait(&helpers.work, &helpers.lock);
+		}
+		if (helpers.stopping) {
+			break;
+		}
+		b = ao2_bump(AST_VECTOR_GET(&helpers.queue, 0));
+		ast_mutex_unlock(&helpers.lock);
+
+		send_all(b, 1);
+		queue_remove(b);
+		ao2_ref(b, -1);
+
+		ast_mutex_lock(&helpers.lock);
+	}
+	ast_mutex_unlock(&helpers.lock);
+	return NULL;
 }
 
 int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan)
 {
 	RAII_VAR(struct ast_channel_snapshot *, snapshot, channel_snapshot(b, chan), ao2_cleanup);
-	RAII_VAR(struct ast_json *, event, NULL, ast_json_unref);
-	int delivered = 0;
-	size_t i;
+	size_t count = AST_VECTOR_SIZE(&b->recipients);
+	struct ast_json *event;
+	int shared;
 
-	if (!snapshot) {
-		return 0;
-	}
-	event = event_create("CallBroadcast", snapshot, b->started);
+	event = snapshot ? event_create("CallBroadcast", snapshot, b->started) : NULL;
 	if (!event
 		|| ast_json_object_set(event, "caller", ast_json_string_create(snapshot->caller->number))
 		|| ast_json_object_set(event, "called", ast_json_string_create(snapshot->dialplan->exten))) {
-		return 0;
-	}
-
-	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
-
-		/* Offered before it is sent: an answer may come back at once. */
-		recipient_set_offered(b, r, 1);
-		if (event_send(event, r->name)) {
-			delivered++;
-			ast_debug(3, "%s: CallBroadcast sent to '%s'\n", b->channel_name, r->name);
-		} else {
-			recipient_set_offered(b, r, 0);
-			ast_debug(3, "%s: '%s' has no live connection; not offered\n",
-				b->channel_name, r->name);
-		}
+		ast_json_unref(event);
+		broadcast_close(b, BROADCAST_NO_RECIPIENTS);
+		return -1;
 	}
 
 	ao2_lock(b);
-	b->offered_count = delivered;
+	b->event = event;
+	b->sends_pending = count;
+	if (!count && b->state == BROADCAST_OPEN) {
+		b->state = BROADCAST_NO_RECIPIENTS;
+	}
 	ao2_unlock(b);
-	return delivered;
+
+	shared = count > 1 && !queue_add(b, count - 1);
+	send_all(b, shared);
+	if (shared) {
+		queue_remove(b);
+	}
+	return 0;
+}
+
+int dispatch_helpers_start(void)
+{
+	int i;
+
+	ast_cond_init(&helpers.work, NULL);
+	AST_VECTOR_INIT(&helpers.queue, 16);
+	helpers.stopping = 0;
+	for (i = 0; i < DISPATCH_HELPERS; i++) {
+		if (ast_pthread_create(&helpers.threads[i], NULL, helper_run, NULL)) {
+			break;
+		}
+	}
+	helpers.running = i;
+	if (!i) {
+		ast_log(LOG_WARNING, "No dispatch helper threads; the dialplan thread sends alone\n");
+	}
+	return 0;
+}
+
+void dispatch_helpers_stop(void)
+{
+	int i, running = helpers.running;
+
+	ast_mutex_lock(&helpers.lock);
+	helpers.stopping = 1;
+	helpers.running = 0;
+	ast_cond_broadcast(&helpers.work);
+	ast_mutex_unlock(&helpers.lock);
+	/* A helper still in a send finishes it first (ARI bounds the write). */
+	for (i = 0; i < running; i++) {
+		pthread_join(helpers.threads[i], NULL);
+	}
+	AST_VECTOR_CALLBACK_VOID(&helpers.queue, ao2_cleanup);
+	AST_VECTOR_FREE(&helpers.queue);
+	ast_cond_destroy(&helpers.work);
 }
 
 void broadcast_notify_claimed(struct broadcast *b, struct ast_channel *chan)
 {
 	RAII_VAR(struct ast_channel_snapshot *, snapshot, channel_snapshot(b, chan), ao2_cleanup);
 	RAII_VAR(struct ast_json *, event, NULL, ast_json_unref);
+	struct ast_vector_const_string offered;
 	struct timeval claimed_at;
 	char *winner;
 	size_t i;
 
-	if (!snapshot) {
+	if (!snapshot || AST_VECTOR_INIT(&offered, AST_VECTOR_SIZE(&b->recipients))) {
 		return;
 	}
 	ao2_lock(b);
 	claimed_at = b->claimed_at;
 	winner = ast_strdupa(S_OR(b->winner, ""));
-	ao2_unlock(b);
-
-	event = event_create("CallClaimed", snapshot, claimed_at);
-	if (!event || ast_json_object_set(event, "winner_app", ast_json_string_create(winner))) {
-		return;
-	}
-	/* No lock needed for offered: dispatch finished on this same thread
-	 * before the wait began, and nothing else writes the flags. */
 	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
 		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
 
+		/* Names are immutable; only who was offered needs the lock. */
 		if (r->offered) {
-			event_send(event, r->name);
+			AST_VECTOR_APPEND(&offered, r->name);
 		}
 	}
+	ao2_unlock(b);
+
+	event = event_create("CallClaimed", snapshot, claimed_at);
+	if (event && !ast_json_object_set(event, "winner_app", ast_json_string_create(winner))) {
+		for (i = 0; i < AST_VECTOR_SIZE(&offered); i++) {
+			event_send(event, AST_VECTOR_GET(&offered, i));
+		}
+	}
+	AST_VECTOR_FREE(&offered);
 }

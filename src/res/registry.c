@@ -23,6 +23,7 @@
 #include "asterisk/alertpipe.h"
 #include "asterisk/astobj2.h"
 #include "asterisk/channel.h"
+#include "asterisk/json.h"
 #include "asterisk/utils.h"
 
 #include "broadcast.h"
@@ -41,6 +42,7 @@ static void broadcast_destructor(void *obj)
 
 	ast_assert(b->waiter == NULL);
 	ast_alertpipe_close(b->alert_pipe);
+	ast_json_unref(b->event);
 	ast_free(b->winner);
 	AST_VECTOR_FREE(&b->recipients);
 }

@@ -93,29 +93,24 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_channel)(struct ast_channel *chan
 	int timeout_ms, const char *app_filter, unsigned int flags)
 {
 	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
-	int recipients;
 
 	if (!chan) {
 		return -1;
 	}
-	set_recipients_var(chan, 0);
-
 	b = broadcast_prepare(chan, app_filter, flags);
 	if (!b || broadcast_register(b)) {
+		set_recipients_var(chan, 0);
 		stats_broadcast_failed();
 		ami_broadcast_refused(chan, app_filter);
 		return -1;
 	}
 	stats_broadcast_started();
 
-	recipients = broadcast_dispatch(b, chan);
-	if (!recipients) {
-		broadcast_close(b, BROADCAST_NO_RECIPIENTS);
-	}
-	set_recipients_var(chan, recipients);
+	/* Returns once every recipient has been taken; see dispatch.c. */
+	broadcast_dispatch(b, chan);
 	ami_broadcast_begin(b, AST_VECTOR_SIZE(&b->recipients), app_filter, timeout_ms);
-	ast_debug(1, "%s: offered to %d of %zu candidate applications (timeout %d ms%s%s)\n",
-		b->channel_name, recipients, AST_VECTOR_SIZE(&b->recipients), timeout_ms,
+	ast_debug(1, "%s: offered to %zu candidate applications (timeout %d ms%s%s)\n",
+		b->channel_name, AST_VECTOR_SIZE(&b->recipients), timeout_ms,
 		ast_strlen_zero(app_filter) ? "" : ", filter ", S_OR(app_filter, ""));
 	return 0;
 }
@@ -143,16 +138,21 @@ char *AST_OPTIONAL_API_NAME(stasis_app_broadcast_winner)(const char *channel_id)
 int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, int timeout_ms)
 {
 	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
+	int claimed = !broadcast_wait(chan, timeout_ms);
 
-	if (broadcast_wait(chan, timeout_ms)) {
+	b = chan ? broadcast_find(ast_channel_uniqueid(chan)) : NULL;
+	if (!b) {
 		return -1;
 	}
-	b = broadcast_find(ast_channel_uniqueid(chan));
-	if (b) {
-		ami_broadcast_claimed(b);
-		if (!(b->flags & STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED)) {
-			broadcast_notify_claimed(b, chan);
-		}
+	/* The recipient count is final once the sends it depends on returned; a
+	 * winner needs only its own (CallBroadcast before StasisStart). */
+	set_recipients_var(chan, broadcast_wait_sends(b, chan, claimed));
+	if (!claimed) {
+		return -1;
+	}
+	ami_broadcast_claimed(b);
+	if (!(b->flags & STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED)) {
+		broadcast_notify_claimed(b, chan);
 	}
 	return 0;
 }
@@ -195,6 +195,7 @@ static int unload_module(void)
 	}
 	metrics_unregister();
 	cli_unregister();
+	dispatch_helpers_stop();
 	broadcast_registry_cleanup();
 	return 0;
 }
@@ -206,6 +207,7 @@ static int load_module(void)
 		broadcast_registry_cleanup();
 		return AST_MODULE_LOAD_DECLINE;
 	}
+	dispatch_helpers_start();
 	metrics_register();
 	return AST_MODULE_LOAD_SUCCESS;
 }

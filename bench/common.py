@@ -1,0 +1,125 @@
+"""Shared pieces of the benchmarks: the two instances, CPU accounting, stats."""
+
+import collections
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(REPO / "sandbox" / "lib"))
+
+from ari import Ari  # noqa: E402
+from instance import Instance  # noqa: E402
+
+TARGETS = {"stock": 8088, "ours": 8089}
+CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+
+
+class Target:
+    """One Asterisk instance under test, with its ARI client."""
+
+    def __init__(self, name, port):
+        self.name = name
+        self.instance = Instance(f"bench-{name}", port, stock=(name == "stock"))
+        self.ari = Ari(port)
+
+    def start(self):
+        self.instance.start()
+        return self
+
+    def stop(self):
+        self.instance.stop()
+
+    @property
+    def pid(self):
+        return int((self.instance.dir / "run" / "asterisk.pid").read_text())
+
+    def cpu_seconds(self):
+        """User + system CPU of the Asterisk process so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
+
+
+def own_cpu_seconds():
+    usage = os.times()
+    return usage.user + usage.system
+
+
+def percentiles(values):
+    """p50/p90/p99/max of a list (milliseconds in, milliseconds out)."""
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+
+    def at(q):
+        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return {"n": len(ordered), "p50": at(0.5), "p90": at(0.9), "p99": at(0.99),
+            "max": ordered[-1], "mean": statistics.fmean(ordered)}
+
+
+def build_wsfan():
+    binary = BENCH / "wsfan"
+    subprocess.run(["gcc", "-O2", "-Wall", "-o", str(binary), str(BENCH / "wsfan.c")], check=True)
+    return binary
+
+
+class Fan:
+    """A wsfan process holding COUNT applications (STALLED of them never read;
+    with claim=True every reading one claims every call it is offered)."""
+
+    def __init__(self, binary, port, prefix, count, stalled=0, claim=False):
+        args = [str(binary), str(port), "test:test", prefix, str(count), str(stalled)]
+        self.process = subprocess.Popen(args + (["claim"] if claim else []),
+                                        stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"wsfan did not connect {count} applications: {line!r}")
+        self.broadcasts = queue.Queue()
+        self.claims = collections.defaultdict(dict)   # channel -> {app index: status}
+        self.starts = collections.defaultdict(list)   # channel -> [app index]
+        self.cpu = None
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            words = line.split()
+            with self.cond:
+                if words[0] == "bcast":
+                    self.broadcasts.put((words[1], int(words[2]), int(words[3]), int(words[4])))
+                elif words[0] == "claim":
+                    self.claims[words[1]][int(words[2])] = int(words[3])
+                elif words[0] == "start":
+                    self.starts[words[1]].append(int(words[2]))
+                elif words[0] == "cpu":
+                    self.cpu = float(words[1]) + float(words[2])
+                self.cond.notify_all()
+
+    def next_broadcast(self, timeout=30):
+        """(channel_id, received, first_ns, last_ns) of the next complete broadcast."""
+        return self.broadcasts.get(timeout=timeout)
+
+    def wait_claims(self, channel_id, count, timeout=30):
+        """The answers to COUNT claims of a call: {app index: status}."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.claims[channel_id]) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.cond.wait(remaining)
+            return dict(self.claims[channel_id])
+
+    def close(self):
+        """Stop it; returns its CPU seconds."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.reader.join(timeout=10)
+        return self.cpu or 0.0
