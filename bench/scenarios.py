@@ -2,27 +2,45 @@
 
 import collections
 import concurrent.futures
+import itertools
+import queue
 import time
 
 from ari import App, Observer
 from common import Fan, own_cpu_seconds, percentiles
 
 
+_runs = itertools.count()
+
+
 def ms(ns):
     return ns / 1e6
+
+
+def unique(prefix):
+    """An application-name prefix no earlier run used: Asterisk may still be
+    closing the previous run's WebSockets when the next one connects."""
+    return f"{prefix}{next(_runs):03d}x"
 
 
 def fanout(target, wsfan, count, broadcasts):
     """Time from originate to the last recipient's CallBroadcast, and Asterisk
     CPU per broadcast, with COUNT connected applications."""
-    fan = Fan(wsfan, target.ari.port, "fan", count)
+    prefix = unique("fan")
+    fan = Fan(wsfan, target.ari.port, prefix, count)
     try:
         to_last, spread = [], []
+        incomplete = 0
         cpu_before = target.cpu_seconds()
         for _ in range(broadcasts):
             sent = time.monotonic_ns()
-            call = target.ari.originate("offer", {"BC_TIMEOUT": "0", "BC_FILTER": "^fan"})
-            channel_id, received, first, last = fan.next_broadcast()
+            call = target.ari.originate("offer", {"BC_TIMEOUT": "0", "BC_FILTER": "^" + prefix})
+            try:
+                channel_id, received, first, last = fan.next_broadcast(timeout=10)
+            except queue.Empty:
+                incomplete += 1
+                print(f"  {target.name}: {count} apps: a broadcast did not reach every app")
+                continue
             assert channel_id == call.channel_id and received == count
             to_last.append(ms(last - sent))
             spread.append(ms(last - first))
@@ -30,7 +48,7 @@ def fanout(target, wsfan, count, broadcasts):
         cpu = target.cpu_seconds() - cpu_before
     finally:
         client_cpu = fan.close()
-    return {"apps": count, "broadcasts": broadcasts,
+    return {"apps": count, "broadcasts": broadcasts, "incomplete": incomplete,
             "to_last_ms": percentiles(to_last), "spread_ms": percentiles(spread),
             "asterisk_cpu_ms_per_broadcast": cpu * 1000 / broadcasts,
             "client_cpu_ms_per_broadcast": client_cpu * 1000 / broadcasts}
@@ -72,11 +90,12 @@ def race_throughput(target, wsfan, racers, calls, in_flight):
     CallBroadcast first claims first) claim every call on sight; CALLS calls,
     IN_FLIGHT at a time. Calls per second, Asterisk CPU per call, lost and
     doubled calls, and each racer's share of wins."""
-    fan = Fan(wsfan, target.ari.port, "race", racers, claim=True)
+    prefix = unique("race")
+    fan = Fan(wsfan, target.ari.port, prefix, racers, claim=True)
     observer = Observer(target.ari, "race-observer")
     try:
         def one(_):
-            call = target.ari.originate("offer", {"BC_TIMEOUT": "5000", "BC_FILTER": "^race[0-9]",
+            call = target.ari.originate("offer", {"BC_TIMEOUT": "5000", "BC_FILTER": "^" + prefix,
                                                   "BC_OBSERVER": observer.name})
             return call, observer.result(call, timeout=60)
 
@@ -151,13 +170,14 @@ def stalled_application(target, wsfan, live, calls, big_var_bytes):
     """One application that never reads its WebSocket, LIVE that do, and large
     events (a channel variable of BIG_VAR_BYTES listed in channelvars): the
     delay each live application sees on its CallBroadcast."""
-    fan = Fan(wsfan, target.ari.port, "stall", live + 1, stalled=1)
+    prefix = unique("stall")
+    fan = Fan(wsfan, target.ari.port, prefix, live + 1, stalled=1)
     big = "x" * big_var_bytes
     try:
         to_last = []
         for _ in range(calls):
             sent = time.monotonic_ns()
-            call = target.ari.originate("offer", {"BC_TIMEOUT": "0", "BC_FILTER": "^stall",
+            call = target.ari.originate("offer", {"BC_TIMEOUT": "0", "BC_FILTER": "^" + prefix,
                                                   "BC_TAG": big})
             channel_id, received, _, last = fan.next_broadcast()
             assert channel_id == call.channel_id

@@ -197,12 +197,14 @@ int broadcast_candidates(const regex_t *filter, struct ast_vector_const_string *
 int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan);
 
 /*!
- * \brief Wait (on the dialplan thread) until sends have returned.
- * \param winner_only only the winner's send: it must precede StasisStart
- * \return how many recipients were sent CallBroadcast (live ones, and any
- *         still being sent when \a winner_only)
+ * \brief The number for STASISBROADCAST_RECIPIENTS, on the dialplan thread.
+ *
+ * Counts the recipients sent CallBroadcast: the live ones, and any whose send
+ * is still in progress (a slow WebSocket: the event was handed over). When
+ * \a claimed, first waits until the winner's own send has returned, so that
+ * StasisStart cannot overtake its CallBroadcast.
  */
-int broadcast_wait_sends(struct broadcast *b, struct ast_channel *chan, int winner_only);
+int broadcast_recipients(struct broadcast *b, int claimed);
 
 int dispatch_helpers_start(void);
 void dispatch_helpers_stop(void);

@@ -190,7 +190,7 @@ static int offered_now(struct broadcast *b)
 	return count;
 }
 
-int broadcast_wait_sends(struct broadcast *b, struct ast_channel *chan, int winner_only)
+int broadcast_recipients(struct broadcast *b, int claimed)
 {
 	int alert_fd = ast_alertpipe_readfd(b->alert_pipe);
 
@@ -199,15 +199,15 @@ int broadcast_wait_sends(struct broadcast *b, struct ast_channel *chan, int winn
 		int done, count;
 
 		ao2_lock(b);
-		winner = b->winner ? broadcast_recipient_find(b, b->winner) : NULL;
-		done = winner_only ? (!winner || winner->sent) : !b->sends_pending;
+		winner = claimed && b->winner ? broadcast_recipient_find(b, b->winner) : NULL;
+		done = !winner || winner->sent;
 		count = offered_now(b);
 		ao2_unlock(b);
 		if (done) {
 			return count;
 		}
-		/* A send returns within ARI's write timeout; each one that returns
-		 * while we wait writes the alert pipe. */
+		/* The winner's send returns within ARI's write timeout, and writes the
+		 * alert pipe when it does (see send_one()). */
 		if (ast_wait_for_input(alert_fd, 1000) > 0) {
 			ast_alertpipe_read(b->alert_pipe);
 		}

@@ -144,9 +144,7 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, i
 	if (!b) {
 		return -1;
 	}
-	/* The recipient count is final once the sends it depends on returned; a
-	 * winner needs only its own (CallBroadcast before StasisStart). */
-	set_recipients_var(chan, broadcast_wait_sends(b, chan, claimed));
+	set_recipients_var(chan, broadcast_recipients(b, claimed));
 	if (!claimed) {
 		return -1;
 	}
