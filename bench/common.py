@@ -117,6 +117,17 @@ class Fan:
                 self.cond.wait(remaining)
             return dict(self.claims[channel_id])
 
+    def wait_start(self, channel_id, timeout=30):
+        """Wait until some application got StasisStart for the channel."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.starts.get(channel_id):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.cond.wait(remaining)
+            return True
+
     def close(self):
         """Stop it; returns its CPU seconds."""
         self.process.terminate()

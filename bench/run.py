@@ -197,9 +197,9 @@ def report_markdown(date, where, rows):
         "stays a fraction of Asterisk's, so it is not what limits the figure. Asterisk CPU "
         "is utime+stime of the Asterisk process from /proc/PID/stat around the broadcasts.",
         "- Race: 4 applications in one wsfan process claim every call the moment its "
-        "CallBroadcast is read (keep-alive HTTP each), 20 calls in flight; calls are "
-        "originated and their outcome collected by Python. Fairness: each racer's wins "
-        "against an equal share.",
+        "CallBroadcast is read (keep-alive HTTP each) and continues it on StasisStart; "
+        "Python only originates, 20 calls in flight; a call is done when its winner has "
+        "StasisStart. Fairness: each racer's wins against an equal share.",
         "- Zero recipients: the dialplan itself measures StasisBroadcast() (in Asterisk).",
         "- Hangup: ChannelHangupRequest -> ChannelDestroyed of the offered channel, seen by "
         "a subscribed application.",

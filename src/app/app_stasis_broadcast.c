@@ -72,18 +72,30 @@ static const char description[] =
 	"  STASISBROADCAST_WINNER      the winning application, empty if none\n"
 	"  STASISBROADCAST_RECIPIENTS  how many applications were sent CallBroadcast\n";
 
-/*! \brief Hand the claimed channel to \a winner, as Stasis() would. */
-static int enter_winner(struct ast_channel *chan, const char *winner,
+/*!
+ * \brief Hand the claimed channel to \a winner, as Stasis() would.
+ *
+ * Nothing is published between the claim and StasisStart: the winner and
+ * recipient variables are set when the Stasis session is over.
+ */
+static int enter_winner(struct ast_channel *chan, const char *channel_id, const char *winner,
 	struct broadcast_arguments *args)
 {
-	int res;
+	int res, recipients;
+	char count[16];
 
 	ast_verb(3, "%s: claimed by ARI application '%s'\n", ast_channel_name(chan), winner);
-
 	res = stasis_app_exec(chan, winner, AST_VECTOR_SIZE(&args->args), args->args.elems);
 	if (res) {
 		ast_log(LOG_WARNING, "%s: Stasis session in '%s' failed\n",
 			ast_channel_name(chan), winner);
+	}
+
+	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", winner);
+	recipients = stasis_app_broadcast_recipients(channel_id);
+	if (recipients >= 0) {
+		snprintf(count, sizeof(count), "%d", recipients);
+		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_RECIPIENTS", count);
 	}
 	pbx_builtin_setvar_helper(chan, "STASISSTATUS", res ? "FAILED" : "SUCCESS");
 	return res;
@@ -113,8 +125,7 @@ static int broadcast_and_wait(struct ast_channel *chan, const char *channel_id,
 		pbx_builtin_setvar_helper(chan, "STASISSTATUS", "FAILED");
 		return 0;
 	}
-	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", winner);
-	res = enter_winner(chan, winner, args);
+	res = enter_winner(chan, channel_id, winner, args);
 	ast_free(winner);
 	return res;
 }

@@ -7,8 +7,8 @@
 
 /*! \file
  *
- * \brief How our dialplan application tells our resource module how a
- *        broadcast ended.
+ * \brief What our dialplan application and our resource module tell each
+ *        other beyond the host's API: how a broadcast ended, and its count.
  *
  * Not part of the host's stasis_app_broadcast.h: an optional API of our own,
  * so app_stasis_broadcast.so still works (without it) next to a
@@ -29,5 +29,15 @@
 AST_OPTIONAL_API(void, stasis_app_broadcast_report,
 	(const char *channel_id, const char *status),
 	{ return; });
+
+/*!
+ * \brief How many applications were sent CallBroadcast for the channel's
+ *        broadcast (STASISBROADCAST_RECIPIENTS).
+ *
+ * \retval -1 no such broadcast, or the resource module does not provide it
+ */
+AST_OPTIONAL_API(int, stasis_app_broadcast_recipients,
+	(const char *channel_id),
+	{ return -1; });
 
 #endif /* STASIS_BROADCAST_REPORT_H */

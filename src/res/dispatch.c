@@ -34,7 +34,15 @@
  * one sender, and the others carry on with everyone else. On two cores the
  * fan-out to many applications also runs in parallel. The dialplan thread
  * stops sending when no recipient is left to take; it never waits for a
- * helper's send. Each send that returns marks its recipient \c sent under the
+ * helper's send.
+ *
+ * ARI holds a WebSocket's lock while it writes, so a second send to a stalled
+ * application would block on that lock and hold up a second thread, and so
+ * on, broadcast after broadcast, until no sender is free. Sends are therefore
+ * serialised per application in "lanes": a send to an application that
+ * already has one in progress is queued on its lane, and the thread in that
+ * lane sends the queue when its own send returns. A stalled application
+ * holds one thread at a time, never more. Each send that returns marks its recipient \c sent under the
  * broadcast's lock; the last one closes the broadcast if nobody was live, and
  * wakes the waiter (claim.c), which needs the winner's send to have returned
  * before it lets StasisStart follow.
@@ -55,6 +63,30 @@
 
 /*! Threads that help the dialplan thread send CallBroadcast. */
 #define DISPATCH_HELPERS 3
+/*! Buckets of the lane table (a power of two). */
+#define LANE_BUCKETS 1024
+
+/*! A send that waits for its application's lane. Owns a broadcast reference. */
+struct lane_send {
+	struct broadcast *b;
+	size_t index;
+};
+
+/*! An application with a send in progress. Exists only while busy. */
+struct lane {
+	AST_LIST_ENTRY(lane) next;
+	/*! Sends queued behind the one in progress, oldest first */
+	AST_VECTOR(, struct lane_send) waiting;
+	char name[0];
+};
+
+/*! Busy lanes by application name; each bucket's mutex guards its list and
+ *  the lanes in it. Striped so that sends to different applications rarely
+ *  share a lock. */
+static struct {
+	ast_mutex_t lock;
+	AST_LIST_HEAD_NOLOCK(, lane) busy;
+} lanes[LANE_BUCKETS];
 
 /*!
  * The helpers and their queue: broadcasts that still have recipients to take.
@@ -160,7 +192,7 @@ static int event_send(struct ast_json *event, const char *app)
  * \brief Send CallBroadcast to recipient \a i and record the outcome.
  * \param event this thread's copy of the event; NULL counts as not delivered
  */
-static void send_one(struct broadcast *b, struct ast_json *event, size_t i)
+static void deliver(struct broadcast *b, struct ast_json *event, size_t i)
 {
 	struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
 	int live;
@@ -186,6 +218,105 @@ static void send_one(struct broadcast *b, struct ast_json *event, size_t i)
 
 	ast_debug(3, "%s: CallBroadcast %s '%s'\n", b->channel_name,
 		live ? "sent to" : "not sent: no live connection for", r->name);
+}
+
+/*! \brief The bucket of an application name. */
+static unsigned int lane_bucket(const char *name)
+{
+	return ast_str_hash(name) & (LANE_BUCKETS - 1);
+}
+
+/*!
+ * \brief Enter the application's lane, or queue the send if it is busy.
+ * \retval 1 entered: the caller sends, then calls lane_next()
+ * \retval 0 queued (or no memory: then sent on this thread after all)
+ */
+static int lane_enter(struct broadcast *b, size_t index)
+{
+	const char *name = AST_VECTOR_GET_ADDR(&b->recipients, index)->name;
+	unsigned int bucket = lane_bucket(name);
+	struct lane *lane;
+	int entered = 1;
+
+	ast_mutex_lock(&lanes[bucket].lock);
+	AST_LIST_TRAVERSE(&lanes[bucket].busy, lane, next) {
+		if (!strcmp(lane->name, name)) {
+			break;
+		}
+	}
+	if (lane) {
+		struct lane_send queued = { .b = ao2_bump(b), .index = index };
+
+		if (!AST_VECTOR_APPEND(&lane->waiting, queued)) {
+			entered = 0;
+		} else {
+			ao2_ref(b, -1);
+		}
+	} else {
+		lane = ast_calloc(1, sizeof(*lane) + strlen(name) + 1);
+		if (lane) {
+			strcpy(lane->name, name); /* Safe: sized above */
+			AST_VECTOR_INIT(&lane->waiting, 0);
+			AST_LIST_INSERT_HEAD(&lanes[bucket].busy, lane, next);
+		}
+	}
+	ast_mutex_unlock(&lanes[bucket].lock);
+	return entered;
+}
+
+/*!
+ * \brief Leave the lane of \a name, or take the next send queued on it.
+ * \retval 1 \a next is the next send (the caller owns its reference)
+ * \retval 0 the lane is closed
+ */
+static int lane_next(const char *name, struct lane_send *next)
+{
+	unsigned int bucket = lane_bucket(name);
+	struct lane *lane;
+	int more = 0;
+
+	ast_mutex_lock(&lanes[bucket].lock);
+	AST_LIST_TRAVERSE_SAFE_BEGIN(&lanes[bucket].busy, lane, next) {
+		if (strcmp(lane->name, name)) {
+			continue;
+		}
+		if (AST_VECTOR_SIZE(&lane->waiting)) {
+			*next = AST_VECTOR_REMOVE_ORDERED(&lane->waiting, 0);
+			more = 1;
+		} else {
+			AST_LIST_REMOVE_CURRENT(next);
+			AST_VECTOR_FREE(&lane->waiting);
+			ast_free(lane);
+		}
+		break;
+	}
+	AST_LIST_TRAVERSE_SAFE_END;
+	ast_mutex_unlock(&lanes[bucket].lock);
+	return more;
+}
+
+/*!
+ * \brief Send to recipient \a i through its application's lane, then send
+ *        whatever queued up behind it on that lane.
+ */
+static void send_one(struct broadcast *b, struct ast_json *event, size_t i)
+{
+	const char *name = AST_VECTOR_GET_ADDR(&b->recipients, i)->name;
+	struct lane_send next;
+
+	if (!lane_enter(b, i)) {
+		return;
+	}
+	deliver(b, event, i);
+	/* Queued sends belong to other broadcasts: each gets a copy of its own
+	 * event, since this thread's copy is another broadcast's. */
+	while (lane_next(name, &next)) {
+		struct ast_json *copy = ast_json_deep_copy(next.b->event);
+
+		deliver(next.b, copy, next.index);
+		ast_json_unref(copy);
+		ao2_ref(next.b, -1);
+	}
 }
 
 /*!
@@ -299,6 +430,11 @@ int dispatch_helpers_start(void)
 {
 	int i;
 
+	for (i = 0; i < LANE_BUCKETS; i++) {
+		ast_mutex_init(&lanes[i].lock);
+		AST_LIST_HEAD_INIT_NOLOCK(&lanes[i].busy);
+	}
+
 	ast_cond_init(&helpers.work, NULL);
 	AST_VECTOR_INIT(&helpers.queue, 16);
 	helpers.stopping = 0;
@@ -330,6 +466,10 @@ void dispatch_helpers_stop(void)
 	AST_VECTOR_CALLBACK_VOID(&helpers.queue, ao2_cleanup);
 	AST_VECTOR_FREE(&helpers.queue);
 	ast_cond_destroy(&helpers.work);
+	/* Lanes exist only while a send is in progress, and none is now. */
+	for (i = 0; i < LANE_BUCKETS; i++) {
+		ast_mutex_destroy(&lanes[i].lock);
+	}
 }
 
 void broadcast_notify_claimed(struct broadcast *b, struct ast_channel *chan)

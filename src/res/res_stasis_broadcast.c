@@ -144,10 +144,13 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, i
 	if (!b) {
 		return -1;
 	}
-	set_recipients_var(chan, broadcast_recipients(b, claimed));
 	if (!claimed) {
+		set_recipients_var(chan, broadcast_recipients(b, 0));
 		return -1;
 	}
+	/* Waits for the winner's own CallBroadcast send (before StasisStart).
+	 * Nothing is published here: the variables are set after the session. */
+	broadcast_recipients(b, 1);
 	ami_broadcast_claimed(b);
 	if (!(b->flags & STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED)) {
 		broadcast_notify_claimed(b, chan);
@@ -170,6 +173,13 @@ void AST_OPTIONAL_API_NAME(stasis_app_broadcast_report)(const char *channel_id, 
 	if (session_failed) {
 		stats_session_failed();
 	}
+}
+
+int AST_OPTIONAL_API_NAME(stasis_app_broadcast_recipients)(const char *channel_id)
+{
+	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
+
+	return b ? broadcast_recipients(b, 0) : -1;
 }
 
 void AST_OPTIONAL_API_NAME(stasis_app_broadcast_cleanup)(const char *channel_id)
