@@ -3,9 +3,11 @@
 Run with SB_TARGET=stock to see which of these the stock modules fail.
 """
 
+import base64
+import os
 import re
+import socket
 import time
-import uuid
 
 import pytest
 
@@ -127,3 +129,46 @@ def test_channel_variables_are_set_on_every_path(apps, calls, observer):
     assert observer.result(won)[:3] == ["SUCCESS", racer.name, 1]
     assert observer.result(timed_out)[:3] == ["TIMEOUT", "", 1]
     assert observer.result(failed)[:3] == ["FAILED", "", 0]
+
+
+def stalled_websocket(port, app):
+    """An ARI application that completes the WebSocket handshake and then never
+    reads again: its socket fills up and ARI's writes to it block."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /ari/events?app={app}&api_key=test:test HTTP/1.1\r\n"
+                  f"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(1)
+    assert b" 101 " in response, response
+    return sock
+
+
+def test_a_stalled_application_does_not_delay_the_others(apps, ari, asterisk):
+    """Large offers until the stalled socket is full and ARI gives up on it (its
+    write times out and the application is unregistered): the live application
+    is offered every call meanwhile without waiting for that (ARI's write
+    timeout is 100 ms or more; stock modules hold every offer up by it)."""
+    stalled_name = apps.prefix + "stalled"
+    stalled = stalled_websocket(asterisk.port, stalled_name)
+    live = apps.app("live")
+    big = "x" * 32768
+    delays = []
+    try:
+        for _ in range(1500):
+            sent = time.monotonic()
+            call = ari.originate("offer", {"BC_TIMEOUT": "0", "BC_FILTER": only(apps),
+                                           "BC_TAG": big})
+            delays.append(live.wait_for("CallBroadcast", call.channel_id)["_received"] - sent)
+            call.wait_global_result()
+            if ari.request("GET", f"/applications/{stalled_name}").status_code == 404:
+                break
+        else:
+            raise AssertionError("ARI never gave up on the stalled socket: nothing was tested")
+    finally:
+        stalled.close()
+    assert max(delays) < 0.1, \
+        f"a live offer waited {max(delays) * 1000:.0f} ms (of {len(delays)} offers)"
