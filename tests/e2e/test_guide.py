@@ -4,6 +4,8 @@ import re
 import shlex
 import subprocess
 
+import pytest
+
 from ari import App
 from conftest import REPO
 
@@ -12,6 +14,7 @@ SH_BLOCKS = re.findall(r"```sh\n(.*?)```", GUIDE, re.S)
 SH_LINES = [line for block in SH_BLOCKS for line in block.splitlines() if line.strip()]
 
 
+@pytest.mark.ours_only
 def test_every_cli_command_exists_and_succeeds(asterisk):
     commands = re.findall(r'asterisk -rx "([^"]+)"', GUIDE)
     assert len(commands) >= 10
