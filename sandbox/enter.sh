@@ -31,7 +31,13 @@ if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
 		npm_config_cafile=/etc/ssl/host-ca-certificates.crt)
 fi
 
-exec unshare --mount --pid --fork --kill-child --mount-proc="$root/proc" \
+# unshare --fork leaves signals to its child, PID 1 of the new namespace, which
+# ignores those it has no handler for: so an interrupt or termination of this
+# script kills unshare outright, and --kill-child takes the namespace with it.
+unshare --mount --pid --fork --kill-child --mount-proc="$root/proc" \
 	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "${ca_env[@]}" \
 	LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" SB_ARGS="${SB_ARGS:-}" \
-	/bin/bash -c "cd /opt/stasis-broadcast && $*"
+	/bin/bash -c "cd /opt/stasis-broadcast && $*" &
+sandbox=$!
+trap 'kill -KILL "$sandbox" 2>/dev/null; exit 130' INT TERM HUP
+wait "$sandbox"

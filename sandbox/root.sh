@@ -20,7 +20,7 @@ fi
 mkdir -p "$SANDBOX_CACHE"
 tmp="$SANDBOX_ROOT.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
-echo "sandbox: building sid root in $SANDBOX_ROOT (about a minute)" >&2
+echo "sandbox: building sid root in $SANDBOX_ROOT (a few minutes)" >&2
 mmdebstrap --variant=apt \
 	--aptopt='Acquire::Check-Valid-Until "false"' \
 	--include="$(echo $SANDBOX_PACKAGES | tr ' ' ',')" \
