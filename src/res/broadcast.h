@@ -164,11 +164,12 @@ enum claim_result {
 enum claim_result broadcast_claim(const char *channel_id, const char *app);
 
 /*!
- * \brief Wait on the dialplan thread until a claim, the timeout or hangup.
+ * \brief Wait on the dialplan thread of \a chan until a claim, the timeout
+ *        or hangup ends broadcast \a b.
  * \retval 0 claimed
- * \retval -1 timeout, hangup, no broadcast or nobody to claim
+ * \retval -1 timeout, hangup, or nobody to claim
  */
-int broadcast_wait(struct ast_channel *chan, int timeout_ms);
+int broadcast_wait(struct broadcast *b, struct ast_channel *chan, int timeout_ms);
 
 /* dispatch.c: who is offered the call, and the events they get */
 

@@ -214,20 +214,11 @@ int broadcast_recipients(struct broadcast *b, int claimed)
 	}
 }
 
-int broadcast_wait(struct ast_channel *chan, int timeout_ms)
+int broadcast_wait(struct broadcast *b, struct ast_channel *chan, int timeout_ms)
 {
-	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
 	struct ast_channel *waiter;
 	struct timeval start = ast_tvnow();
 	enum broadcast_state state;
-
-	if (!chan) {
-		return -1;
-	}
-	b = broadcast_find(ast_channel_uniqueid(chan));
-	if (!b) {
-		return -1;
-	}
 
 	ao2_lock(b);
 	ast_assert(b->waiter == NULL);

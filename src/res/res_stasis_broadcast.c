@@ -138,12 +138,13 @@ char *AST_OPTIONAL_API_NAME(stasis_app_broadcast_winner)(const char *channel_id)
 int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, int timeout_ms)
 {
 	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
-	int claimed = !broadcast_wait(chan, timeout_ms);
+	int claimed;
 
 	b = chan ? broadcast_find(ast_channel_uniqueid(chan)) : NULL;
 	if (!b) {
 		return -1;
 	}
+	claimed = !broadcast_wait(b, chan, timeout_ms);
 	if (!claimed) {
 		set_recipients_var(chan, broadcast_recipients(b, 0));
 		return -1;
