@@ -76,7 +76,7 @@ def describe(agents, observer, call, outcome):
     print(f"    offered to: {', '.join(offered) or 'nobody'}")
     print(f"    claims:     {'; '.join(claims) or 'none'}")
     print(f"    result:     STASISSTATUS={status} winner={winner or '-'} "
-          f"recipients={recipients} ({elapsed} ms in StasisBroadcast)")
+          f"recipients={recipients} ({elapsed} ms in StasisBroadcast, winner's session included)")
 
 
 def main():

@@ -204,7 +204,9 @@ enum broadcast_state broadcast_close(struct broadcast *b, enum broadcast_state s
 
 int broadcast_registry_init(void)
 {
-	registry = ao2_container_alloc_hash(AO2_ALLOC_OPT_LOCK_MUTEX, 0, REGISTRY_BUCKETS,
+	/* A read-write lock: claims and waits only look up, and must not queue
+	 * behind each other; only registering and unregistering write. */
+	registry = ao2_container_alloc_hash(AO2_ALLOC_OPT_LOCK_RWLOCK, 0, REGISTRY_BUCKETS,
 		broadcast_hash_fn, NULL, broadcast_cmp_fn);
 	return registry ? 0 : -1;
 }
