@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s all test-module
-exec python3 -m pytest tests/e2e -p no:cacheprovider "$@"
+exec python3 -m pytest tests/e2e -p no:cacheprovider -rf "$@"
