@@ -8,9 +8,11 @@ behind once all calls are over.
 """
 
 import concurrent.futures
+import os
 import random
 import threading
 import time
+from pathlib import Path
 
 from ari import App
 from helpers import STRICT_VARIABLES, wait_until
@@ -52,8 +54,25 @@ class Jittery(App):
             self.claims[channel_id] = status
 
 
+def eventfds(asterisk):
+    """Asterisk's open eventfds: every broadcast (its alert pipe) and every
+    channel holds one, so a leaked broadcast or channel shows up here."""
+    pid = (asterisk.dir / "run" / "asterisk.pid").read_text().strip()
+    fds = Path(f"/proc/{pid}/fd")
+    return sum(1 for fd in fds.iterdir()
+               if _readlink(fd) == "anon_inode:[eventfd]")
+
+
+def _readlink(path):
+    try:
+        return os.readlink(path)
+    except OSError:  # closed while we looked
+        return ""
+
+
 def test_claims_timeouts_and_hangups_under_load(ari, prefix, calls, asterisk):
     rng = random.Random(20261126)
+    before = eventfds(asterisk)
     racers = [Jittery(ari, f"{prefix}j{i}", random.Random(i)) for i in range(4)]
     try:
         def one_call(_):
@@ -87,3 +106,6 @@ def test_claims_timeouts_and_hangups_under_load(ari, prefix, calls, asterisk):
         won += len(winners)
     assert won > CALLS // 4, f"only {won} calls were claimed: the race did not happen"
     assert "Asterisk has fully booted" in asterisk.cli("core waitfullybooted")
+    calls.hangup_all()
+    wait_until(lambda: eventfds(asterisk) <= before, 10,
+               f"Asterisk's eventfds to return to {before} (a leaked broadcast or channel)")
