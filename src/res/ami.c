@@ -24,11 +24,7 @@
 void ami_broadcast_begin(struct broadcast *b, int candidates, const char *app_filter,
 	int timeout_ms)
 {
-	int recipients;
-
-	ao2_lock(b);
-	recipients = b->offered_count;
-	ao2_unlock(b);
+	int recipients = broadcast_recipients(b, 0);
 
 	manager_event(EVENT_FLAG_CALL, "StasisBroadcastBegin",
 		"Channel: %s\r\n"
@@ -81,12 +77,11 @@ void ami_broadcast_end(struct broadcast *b)
 {
 	char winner[256];
 	char status[16];
-	int recipients;
+	int recipients = broadcast_recipients(b, 0);
 
 	ao2_lock(b);
 	ast_copy_string(winner, S_OR(b->winner, ""), sizeof(winner));
 	ast_copy_string(status, S_OR(b->final_status, status_from_state(b->state)), sizeof(status));
-	recipients = b->offered_count;
 	ao2_unlock(b);
 
 	manager_event(EVENT_FLAG_CALL, "StasisBroadcastEnd",

@@ -91,7 +91,8 @@ struct broadcast {
 	struct timeval claimed_at;
 	/*! The channel, referenced only while the dialplan thread is waiting */
 	struct ast_channel *waiter;
-	/*! How many recipients had a live connection and got CallBroadcast */
+	/*! How many completed sends found a live connection (decides
+	 *  BROADCAST_NO_RECIPIENTS; operators see broadcast_recipients()) */
 	int offered_count;
 	/*! Recipients whose CallBroadcast hand-over has not returned yet */
 	int sends_pending;
@@ -198,7 +199,8 @@ int broadcast_candidates(const regex_t *filter, struct ast_vector_const_string *
 int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan);
 
 /*!
- * \brief The number for STASISBROADCAST_RECIPIENTS, on the dialplan thread.
+ * \brief The number for STASISBROADCAST_RECIPIENTS, the AMI events and the
+ *        CLI: the one definition of "recipients".
  *
  * Counts the recipients sent CallBroadcast: the live ones, and any whose send
  * is still in progress (a slow WebSocket: the event was handed over). When

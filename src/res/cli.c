@@ -50,9 +50,9 @@ static char *handle_show_channels(struct ast_cli_entry *e, int cmd, struct ast_c
 		char age[16], recipients[16], winner[256];
 		enum broadcast_state state;
 
+		snprintf(recipients, sizeof(recipients), "%d", broadcast_recipients(b, 0));
 		ao2_lock(b);
 		state = b->state;
-		snprintf(recipients, sizeof(recipients), "%d", b->offered_count);
 		ast_copy_string(winner, S_OR(b->winner, "-"), sizeof(winner));
 		ao2_unlock(b);
 		snprintf(age, sizeof(age), "%" PRId64, ast_tvdiff_ms(ast_tvnow(), b->started));
