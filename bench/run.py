@@ -59,8 +59,9 @@ def main():
         rewrite_report(Path(sys.argv[2]))
         return
     # The sandbox's clients (websocket, requests): only needed to measure.
-    import scenarios
+    # common first: it puts sandbox/lib on the path for scenarios.
     from common import TARGETS, Target, build_wsfan
+    import scenarios
 
     wsfan = build_wsfan()
     targets = {name: Target(name, port).start() for name, port in TARGETS.items()}
