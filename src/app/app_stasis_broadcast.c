@@ -73,13 +73,26 @@ static const char description[] =
 	"  STASISBROADCAST_RECIPIENTS  how many applications were sent CallBroadcast\n";
 
 /*!
+ * \brief Set STASISBROADCAST_WINNER and STASISSTATUS, once each.
+ *
+ * Every variable set publishes a VarSet, so each path sets each variable once.
+ */
+static void set_outcome(struct ast_channel *chan, const char *winner, const char *status)
+{
+	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", S_OR(winner, ""));
+	if (status) {
+		pbx_builtin_setvar_helper(chan, "STASISSTATUS", status);
+	}
+}
+
+/*!
  * \brief Hand the claimed channel to \a winner, as Stasis() would.
  *
  * Nothing is published between the claim and StasisStart: the winner and
  * recipient variables are set when the Stasis session is over.
  */
 static int enter_winner(struct ast_channel *chan, const char *channel_id, const char *winner,
-	struct broadcast_arguments *args)
+	struct broadcast_arguments *args, const char **status)
 {
 	int res, recipients;
 	char count[16];
@@ -91,72 +104,61 @@ static int enter_winner(struct ast_channel *chan, const char *channel_id, const 
 			ast_channel_name(chan), winner);
 	}
 
-	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", winner);
 	recipients = stasis_app_broadcast_recipients(channel_id);
 	if (recipients >= 0) {
 		snprintf(count, sizeof(count), "%d", recipients);
 		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_RECIPIENTS", count);
 	}
-	pbx_builtin_setvar_helper(chan, "STASISSTATUS", res ? "FAILED" : "SUCCESS");
+	*status = res ? "FAILED" : "SUCCESS";
+	set_outcome(chan, winner, *status);
 	return res;
 }
 
-/*! \brief Broadcast, wait, and hand over; the broadcast is registered on entry. */
+/*!
+ * \brief Broadcast, wait, and hand over; the broadcast is registered on entry.
+ * \param status receives STASISSTATUS, or NULL when the caller hung up
+ */
 static int broadcast_and_wait(struct ast_channel *chan, const char *channel_id,
-	struct broadcast_arguments *args)
+	struct broadcast_arguments *args, const char **status)
 {
 	char *winner;
 	int res;
 
 	if (stasis_app_broadcast_wait(chan, args->timeout_ms)) {
-		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", "");
 		if (ast_check_hangup_locked(chan)) {
 			ast_debug(1, "%s: caller hung up during the broadcast\n", ast_channel_name(chan));
+			*status = NULL;
+			set_outcome(chan, NULL, NULL);
 			return -1;
 		}
 		ast_verb(3, "%s: nobody claimed the call\n", ast_channel_name(chan));
-		pbx_builtin_setvar_helper(chan, "STASISSTATUS", "TIMEOUT");
+		*status = "TIMEOUT";
+		set_outcome(chan, NULL, *status);
 		return 0;
 	}
 
 	winner = stasis_app_broadcast_winner(channel_id);
 	if (!winner) {
-		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", "");
-		pbx_builtin_setvar_helper(chan, "STASISSTATUS", "FAILED");
+		*status = "FAILED";
+		set_outcome(chan, NULL, *status);
 		return 0;
 	}
-	res = enter_winner(chan, channel_id, winner, args);
+	res = enter_winner(chan, channel_id, winner, args, status);
 	ast_free(winner);
 	return res;
-}
-
-/*! \brief Tell the resource module how the broadcast ended (AMI, statistics). */
-static void report_status(struct ast_channel *chan, const char *channel_id, int res)
-{
-	const char *status = NULL;
-
-	if (res) {
-		status = "HANGUP";
-	} else {
-		ast_channel_lock(chan);
-		status = ast_strdupa(S_OR(pbx_builtin_getvar_helper(chan, "STASISSTATUS"), ""));
-		ast_channel_unlock(chan);
-	}
-	stasis_app_broadcast_report(channel_id, status);
 }
 
 static int broadcast_exec(struct ast_channel *chan, const char *data)
 {
 	struct broadcast_arguments args;
 	char channel_id[AST_MAX_UNIQUEID];
+	const char *status;
 	unsigned int flags;
 	int res;
 
-	/* Each variable is set once per path: every set publishes a VarSet. */
 	if (broadcast_arguments_parse(data, ast_channel_name(chan), &args)) {
-		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", "");
 		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_RECIPIENTS", "0");
-		pbx_builtin_setvar_helper(chan, "STASISSTATUS", "FAILED");
+		set_outcome(chan, NULL, "FAILED");
 		return 0;
 	}
 
@@ -169,18 +171,19 @@ static int broadcast_exec(struct ast_channel *chan, const char *data)
 		ast_log(LOG_WARNING, "%s: StasisBroadcast could not offer the call%s%s\n",
 			ast_channel_name(chan), args.app_filter ? " with app_filter " : "",
 			S_OR(args.app_filter, ""));
-		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", "");
-		pbx_builtin_setvar_helper(chan, "STASISSTATUS", "FAILED");
+		status = "FAILED";
+		set_outcome(chan, NULL, status);
 		res = 0;
 	} else {
-		res = broadcast_and_wait(chan, channel_id, &args);
+		res = broadcast_and_wait(chan, channel_id, &args, &status);
 	}
 
 	if (res && !ast_check_hangup_locked(chan)) {
 		/* Like Stasis(): a failed session is reported, not a reason to hang up. */
 		res = 0;
 	}
-	report_status(chan, channel_id, res);
+	/* Tell the resource module how it ended (AMI, statistics). */
+	stasis_app_broadcast_report(channel_id, res ? "HANGUP" : S_OR(status, "HANGUP"));
 	stasis_app_broadcast_cleanup(channel_id);
 	broadcast_arguments_free(&args);
 	return res;
