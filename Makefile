@@ -2,9 +2,15 @@
 #
 #   make                      build res_stasis_broadcast.so and app_stasis_broadcast.so
 #   make install DESTDIR=...  install modules and documentation
-#   make check                run every test in a sandboxed Asterisk 22 (root; see README)
+#   make check                run every test on every Asterisk of the matrix (root; see README)
 #   make demo                 run the product for real with competing demo applications
 #   make bench                benchmarks, stock modules vs ours (root; see bench/)
+#
+# The same sources build against any Asterisk 20, 22 or 23. Where the host's
+# headers have <asterisk/stasis_app_broadcast.h> (20.20+, 22.10+, 23.4+),
+# Asterisk routes POST /ari/events/claim itself and we plug into it. Where they
+# do not, the build uses our declaration of the same API (src/include/compat)
+# and res_stasis_broadcast.so serves the route itself (src/res/route).
 #
 # Variables a packager may set:
 #   ASTERISK_INCLUDE  directory holding asterisk.h                 (default /usr/include)
@@ -21,21 +27,36 @@ DATA_DIR ?= $(or $(call asterisk_dir,astdatadir),/usr/share/asterisk)
 DOC_DIR ?= $(DATA_DIR)/documentation/thirdparty
 INSTALL ?= install
 
+# Does the host declare the C API (and so route the claim) itself? Our own
+# header, once installed there, does not count: it carries a marker.
+HOST_API_HEADER := $(shell grep -L STASIS_BROADCAST_COMPAT_HEADER \
+	$(ASTERISK_INCLUDE)/asterisk/stasis_app_broadcast.h 2>/dev/null)
+ifeq ($(HOST_API_HEADER),)
+# Our header comes before the host's directory, so a stray copy of the header
+# elsewhere on the include path (another version's) is never picked up.
+API_FLAGS = -Isrc/include/compat -DSTASIS_BROADCAST_OWN_ROUTE
+ROUTE_SOURCES = src/res/route/route.c src/res/route/claim_route.c src/res/route/api_docs.c \
+	src/res/route/ari_request.c src/res/route/ari_settings.c
+API_HEADER_DIR ?= $(ASTERISK_INCLUDE)/asterisk
+endif
+
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
-MODULE_FLAGS = -fPIC -fvisibility=hidden -pthread -D_GNU_SOURCE -Isrc/include -I$(ASTERISK_INCLUDE)
+MODULE_FLAGS = -fPIC -fvisibility=hidden -pthread -D_GNU_SOURCE -Isrc/include $(API_FLAGS) \
+	-isystem $(ASTERISK_INCLUDE)
 LDFLAGS_MODULE = -shared -pthread
 
 BUILD = build
 RES_SOURCES = src/res/res_stasis_broadcast.c src/res/registry.c src/res/dispatch.c \
 	src/res/claim.c src/res/filter.c src/res/stats.c src/res/ami.c src/res/cli.c \
-	src/res/metrics.c
+	src/res/metrics.c $(ROUTE_SOURCES)
 RES_INTERNALS = src/res/registry.c src/res/dispatch.c src/res/claim.c src/res/filter.c \
 	src/res/stats.c
 APP_SOURCES = src/app/app_stasis_broadcast.c src/app/arguments.c
 TEST_SOURCES = tests/unit/test_stasis_broadcast.c $(RES_INTERNALS) src/app/arguments.c
-HEADERS = $(wildcard src/res/*.h src/app/*.h src/include/*.h)
+HEADERS = $(wildcard src/res/*.h src/res/route/*.h src/app/*.h src/include/*.h \
+	src/include/compat/asterisk/*.h)
 
 MODULES = $(BUILD)/res_stasis_broadcast.so $(BUILD)/app_stasis_broadcast.so
 TEST_MODULE = $(BUILD)/test_stasis_broadcast.so
@@ -46,7 +67,7 @@ module = $(CC) $(CFLAGS) $(WARNINGS) $(MODULE_FLAGS) $(3) \
 	-DAST_MODULE=\"$(1)\" -DAST_MODULE_SELF_SYM=__internal_$(1)_self \
 	-o $@ $(2) $(LDFLAGS_MODULE)
 
-.PHONY: all test-module install check demo bench clean
+.PHONY: all test-module install check demo bench bench-versions clean
 
 all: $(MODULES)
 
@@ -69,9 +90,17 @@ install: $(MODULES)
 	$(INSTALL) -m 0644 $(MODULES) $(DESTDIR)$(MODULES_DIR)/
 	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOC_DIR)/
 	@echo "Installed modules in $(DESTDIR)$(MODULES_DIR) and documentation in $(DESTDIR)$(DOC_DIR)"
+ifneq ($(API_HEADER_DIR),)
+	@# Third-party modules written against the stock header build here too.
+	$(INSTALL) -d $(DESTDIR)$(API_HEADER_DIR)
+	$(INSTALL) -m 0644 src/include/compat/asterisk/stasis_app_broadcast.h $(DESTDIR)$(API_HEADER_DIR)/
+	@echo "Installed the C API header in $(DESTDIR)$(API_HEADER_DIR) (this Asterisk has none)"
+endif
 
+# The whole version matrix; ASTERISK_SRC=path/to/asterisk-X.Y.Z.tar.gz runs one
+# release of your own instead (built from source once, then cached).
 check:
-	sandbox/check.sh
+	ASTERISK_SRC="$(ASTERISK_SRC)" sandbox/check.sh
 
 demo:
 	sandbox/demo.sh
@@ -79,6 +108,10 @@ demo:
 # Not part of check: stock vs ours, several minutes; BENCH_QUICK=1 for a smoke run.
 bench:
 	BENCH_QUICK=$(BENCH_QUICK) bench/run.sh
+
+# Claim -> StasisStart on every Asterisk of the version matrix.
+bench-versions:
+	bench/versions.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -1,7 +1,44 @@
 #!/usr/bin/env bash
-# Run every test: build the modules and the unit-test module inside the
-# sandbox, start Asterisk, run the Asterisk unit tests and the end-to-end
-# suite (tests/run.sh). Needs root. Extra arguments go to pytest.
+# make check: every test (Asterisk unit tests and the end-to-end suite, see
+# tests/run.sh) on every Asterisk of the version matrix, one after another,
+# then a table of the results. Needs root. Extra arguments go to pytest.
+#
+#   sandbox/check.sh                       the whole matrix (MATRIX in common.sh)
+#   SB_MATRIX="debian 20.19.0" sandbox/check.sh
+#   ASTERISK_SRC=path/to/asterisk-X.Y.Z.tar.gz sandbox/check.sh   a release of yours
+#
+# A release is built from source the first time (sandbox/asterisk.sh, a few
+# minutes) and reused afterwards.
 set -euo pipefail
+. "$(dirname "$0")/common.sh"
+need_root
+
+versions=${SB_MATRIX:-$MATRIX}
+[ -z "${ASTERISK_SRC:-}" ] || versions=$ASTERISK_SRC
 args=$(printf ' %q' "$@")
-exec "$(dirname "$0")/enter.sh" "tests/run.sh$args"
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+failed=0
+for version in $versions; do
+	echo "=== Asterisk $version ===" >&2
+	start=$(date +%s)
+	log="$results/$(basename "$version").log"
+	if SB_ASTERISK=$version "$REPO_DIR/sandbox/enter.sh" "tests/run.sh$args" 2>&1 | tee "$log"; then
+		result=passed
+	else
+		result=FAILED
+		failed=1
+	fi
+	# pytest's last line: "N passed, M failed ... in T s"
+	summary=$(grep -E '(passed|failed|error)[^=]* in [0-9.]+s' "$log" | tail -n1 | tr -d '=' | xargs || true)
+	reported=$(sed -n 's/^asterisk: //p' "$log" | tail -n1)
+	printf '%s\t%s\t%s\t%s\t%ss\n' "$version" "${reported:-?}" "$result" "${summary:-no summary}" \
+		"$(($(date +%s) - start))" >> "$results/table"
+done
+
+echo
+echo "Asterisk         | version reported              | result | tests | time"
+echo "-----------------|-------------------------------|--------|-------|-----"
+awk -F'\t' '{ printf "%-16s | %-29s | %-6s | %s | %s\n", $1, $2, $3, $4, $5 }' "$results/table"
+exit "$failed"

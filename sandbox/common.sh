@@ -1,17 +1,64 @@
 # Shared settings for the sandbox scripts. Source it; do not run it.
 #
-# The sandbox is a Debian sid root (Asterisk 22 from Debian's packages) kept
-# outside the repository, keyed by the package list so a changed list builds a
-# new root and an unchanged one is reused across clones and CI runs.
+# The sandbox is a Debian sid root kept outside the repository. There are two
+# kinds, each keyed by its package list so a changed list builds a new root and
+# an unchanged one is reused across clones and CI runs:
+#
+#   debian  Asterisk 22 from Debian's packages (asterisk, asterisk-dev, ...)
+#   build   no Asterisk at all, but what it takes to build one from release
+#           sources (sandbox/asterisk.sh); a built Asterisk is mounted at
+#           /opt/asterisk for the run, so the root only ever sees one
+#           version's headers.
 
-SANDBOX_PACKAGES="asterisk asterisk-dev asterisk-modules gcc make libc6-dev \
-python3 python3-pytest python3-websocket python3-requests python3-websockets \
-procps curl gdb nodejs npm"
+TEST_PACKAGES="gcc make libc6-dev python3 python3-pytest python3-websocket python3-requests \
+python3-websockets procps curl gdb nodejs npm"
+ROOT_PACKAGES_debian="asterisk asterisk-dev asterisk-modules $TEST_PACKAGES"
+ROOT_PACKAGES_build="$TEST_PACKAGES build-essential pkg-config libjansson-dev libxml2-dev \
+libsqlite3-dev uuid-dev libedit-dev libssl-dev libncurses-dev xz-utils bzip2 \
+libcrypt-dev asterisk-core-sounds-en asterisk-core-sounds-en-gsm"
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SANDBOX_CACHE=${SANDBOX_CACHE:-/var/cache/stasis-broadcast}
-SANDBOX_KEY=$(printf '%s' "$SANDBOX_PACKAGES" | sha256sum | cut -c1-12)
-SANDBOX_ROOT=${SANDBOX_ROOT:-$SANDBOX_CACHE/root-$SANDBOX_KEY}
+# Release sources for the version matrix (never in git): see ../shared/asterisk-src/README.md
+ASTERISK_SRC_DIR=${ASTERISK_SRC_DIR:-$REPO_DIR/../shared/asterisk-src}
 
 die() { echo "sandbox: $*" >&2; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root (chroot, mounts)"; }
+
+# root_packages KIND: the package list of a root kind
+root_packages() {
+	local var="ROOT_PACKAGES_$1"
+	[ -n "${!var:-}" ] || die "unknown root kind '$1' (debian or build)"
+	echo "${!var}"
+}
+
+# root_path KIND: where that root lives (whether or not it is built yet)
+root_path() {
+	local key
+	key=$(root_packages "$1" | tr -s ' \n' ' ' | sha256sum | cut -c1-12)
+	echo "$SANDBOX_CACHE/root-$1-$key"
+}
+
+# asterisk_tarball VERSION|PATH: the release tarball for a version or path
+asterisk_tarball() {
+	local tarball=$1
+	case $tarball in
+	*/* | *.tar.*) ;;
+	*) tarball="$ASTERISK_SRC_DIR/asterisk-$1.tar.xz" ;;
+	esac
+	[ -f "$tarball" ] || die "no Asterisk release tarball at $tarball"
+	readlink -f "$tarball"
+}
+
+# asterisk_install_dir TARBALL: where its build is cached (by content and by
+# the build script, so a changed configuration builds anew)
+asterisk_install_dir() {
+	local key
+	key=$(cat "$1" "$REPO_DIR/sandbox/build-asterisk.sh" | sha256sum | cut -c1-12)
+	echo "$SANDBOX_CACHE/asterisk-$(basename "$1" | sed -E 's/^asterisk-//; s/\.tar\..*$//')-$key"
+}
+
+# The version matrix `make check` runs: Debian's packages (with the stock
+# modules of the same names beside ours), and the last release of each
+# supported branch before Asterisk shipped its own StasisBroadcast.
+MATRIX="debian 20.19.0 22.9.0 23.3.0"

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Run a command inside the sandbox root, in a private mount and PID namespace.
+# Run a command inside a sandbox root, in a private mount and PID namespace.
 #
 #   sandbox/enter.sh 'make && tests/run.sh'
+#   SB_ASTERISK=20.19.0 sandbox/enter.sh 'tests/run.sh'
+#
+# SB_ASTERISK chooses the Asterisk: "debian" (the default; Debian's packages,
+# with the stock modules beside ours), a release version from
+# $ASTERISK_SRC_DIR, or the path of a release tarball. A release is built once
+# (sandbox/asterisk.sh) and mounted at /opt/asterisk in the build root; the
+# command then finds it through ASTERISK_INCLUDE, ASTERISK_CONF and PATH.
 #
 # The repository (without .git and build output) is copied to
 # /opt/stasis-broadcast in the root and the command runs there. /proc is
@@ -14,11 +21,21 @@ set -euo pipefail
 need_root
 
 [ $# -ge 1 ] || { echo "usage: $0 'command'" >&2; exit 2; }
-root=$("$REPO_DIR/sandbox/root.sh")
+asterisk=${SB_ASTERISK:-debian}
+mount_asterisk=""
+asterisk_env=(SB_ASTERISK="$asterisk")
+if [ "$asterisk" = debian ]; then
+	root=$("$REPO_DIR/sandbox/root.sh" debian)
+else
+	mount_asterisk=$("$REPO_DIR/sandbox/asterisk.sh" "$asterisk")
+	root=$("$REPO_DIR/sandbox/root.sh" build)
+	asterisk_env+=(ASTERISK_INCLUDE=/opt/asterisk/include
+		ASTERISK_CONF=/opt/asterisk/etc/asterisk/asterisk.conf)
+fi
 dest="$root/opt/stasis-broadcast"
 
 rm -rf "$dest"
-mkdir -p "$dest"
+mkdir -p "$dest" "$root/opt/asterisk"
 tar -C "$REPO_DIR" --exclude=./.git --exclude=./build --exclude=node_modules -cf - . \
 	| tar -C "$dest" -xf -
 
@@ -34,8 +51,13 @@ fi
 # unshare --fork leaves signals to its child, PID 1 of the new namespace, which
 # ignores those it has no handler for: so an interrupt or termination of this
 # script kills unshare outright, and --kill-child takes the namespace with it.
-unshare --mount --pid --fork --kill-child --mount-proc="$root/proc" \
-	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "${ca_env[@]}" \
+unshare --mount --pid --fork --kill-child --mount-proc="$root/proc" /bin/sh -c '
+	# Read-only: a test must not change the cached build.
+	if [ -n "$1" ]; then mount --bind -o ro "$1" "$2/opt/asterisk" || exit 1; fi
+	root=$2; shift 2
+	exec chroot "$root" "$@"' sh "$mount_asterisk" "$root" \
+	/usr/bin/env -i PATH=/opt/asterisk/sbin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+	"${ca_env[@]}" "${asterisk_env[@]}" \
 	LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" SB_ARGS="${SB_ARGS:-}" \
 	/bin/bash -c "cd /opt/stasis-broadcast && $*" &
 sandbox=$!

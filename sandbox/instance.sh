@@ -9,12 +9,20 @@
 #   instance.sh cli NAME "command"
 #
 # An instance lives in /var/lib/sb/NAME with private etc/run/log/spool/lib and
-# its own module directory: links to every packaged module, except that the
-# two broadcast modules are ours (from build/) unless --stock is given.
+# its own module directory: links to every module of the installed Asterisk,
+# except that the two broadcast modules are ours (from build/) unless --stock
+# is given. The installed Asterisk is the one ASTERISK_CONF describes (set by
+# enter.sh): Debian's packages by default, or a release built from source.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-PKG_MODULES=$(ls -d /usr/lib/*/asterisk/modules | head -n1)
+ASTERISK_CONF=${ASTERISK_CONF:-/etc/asterisk/asterisk.conf}
+# $(system_dir astmoddir): a directory as the installed Asterisk's asterisk.conf names it
+system_dir() { sed -n "s/^[[:space:]]*$1[[:space:]]*=>*[[:space:]]*//p" "$ASTERISK_CONF" | head -n1; }
+PKG_MODULES=$(system_dir astmoddir)
+PKG_DATA=$(system_dir astdatadir)
+PKG_AGI=$(system_dir astagidir)
+PKG_SBIN=$(system_dir astsbindir)
 # Modules an instance never needs: SIP stacks, other channel drivers, databases.
 # res_pjsip and res_pjproject stay: res_prometheus links against them (no SIP port opens).
 NOLOAD_PATTERN='^(chan_(pjsip|iax2|unistim|motif|console|audiosocket|websocket|rtp)|res_pjsip_|func_pjsip|res_hep|res_config_|res_odbc|func_odbc|cdr_|cel_|res_calendar|pbx_(lua|ael|dundi|realtime)|res_phoneprov|res_xmpp|res_smdi|app_voicemail|res_stir|res_geolocation|res_fax|res_snmp|res_corosync|res_aeap|res_speech|app_jack|app_festival|res_resolver_unbound|app_sms|app_minivm)'
@@ -31,6 +39,7 @@ write_configs() {
 	mkdir -p "$dir"/{etc,run,log,spool,lib,modules}
 	for f in "$SRC"/sandbox/configs/*.conf; do
 		sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" -e "s#@AMIPORT@#$((port + 1000))#g" \
+			-e "s#@AGIDIR@#$PKG_AGI#g" -e "s#@SBINDIR@#$PKG_SBIN#g" \
 			"$f" > "$dir/etc/$(basename "$f")"
 	done
 	cp "$dialplan" "$dir/etc/extensions.conf"
@@ -50,18 +59,20 @@ link_modules() {
 	local dir=$1 stock=$2 entry
 	rm -rf "$dir"/modules/* "$dir/data"
 	ln -s "$PKG_MODULES"/*.so "$dir/modules/"
-	# A private data dir: the package's, with a documentation dir of its own.
+	# A private data dir: the installed one, with a documentation dir of its own.
 	mkdir -p "$dir/data/documentation/thirdparty"
-	for entry in /usr/share/asterisk/*; do
+	for entry in "$PKG_DATA"/*; do
 		[ "$(basename "$entry")" = documentation ] || ln -s "$entry" "$dir/data/"
 	done
-	for entry in /usr/share/asterisk/documentation/*; do
+	for entry in "$PKG_DATA"/documentation/*; do
 		[ "$(basename "$entry")" = thirdparty ] || ln -s "$entry" "$dir/data/documentation/"
 	done
 	if [ "$stock" = 0 ]; then
 		rm -f "$dir/modules/res_stasis_broadcast.so" "$dir/modules/app_stasis_broadcast.so"
 		# Directories found from the instance's asterisk.conf, as on a real system.
-		make -s -C "$SRC" install DESTDIR= ASTERISK_CONF="$dir/etc/asterisk.conf" >/dev/null
+		# (Not the C API header: that would go into the installed Asterisk.)
+		make -s -C "$SRC" install DESTDIR= ASTERISK_CONF="$dir/etc/asterisk.conf" \
+			API_HEADER_DIR= >/dev/null
 		# The unit-test module, when built (make test-module).
 		if [ -f "$SRC/build/test_stasis_broadcast.so" ]; then
 			cp "$SRC/build/test_stasis_broadcast.so" "$dir/modules/"

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Create (or reuse) the Debian sid root that holds a real Asterisk 22 and its
-# headers. Prints the root's path on stdout. Idempotent: a finished root is
-# marked with .complete and reused; a half-built one is thrown away.
+# Create (or reuse) a Debian sid root of a kind (see common.sh): debian (the
+# default; Asterisk 22 from Debian's packages) or build (tools to build
+# Asterisk from source, no Asterisk). Prints the root's path on stdout.
+# Idempotent: a finished root is marked with .complete and reused; a
+# half-built one is thrown away.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_root
 
-if [ -f "$SANDBOX_ROOT/.complete" ]; then
-	echo "$SANDBOX_ROOT"
+kind=${1:-debian}
+root=$(root_path "$kind")
+if [ -f "$root/.complete" ]; then
+	echo "$root"
 	exit 0
 fi
 
@@ -18,17 +22,17 @@ if ! command -v mmdebstrap >/dev/null; then
 fi
 
 mkdir -p "$SANDBOX_CACHE"
-tmp="$SANDBOX_ROOT.tmp.$$"
+tmp="$root.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
-echo "sandbox: building sid root in $SANDBOX_ROOT (a few minutes)" >&2
+echo "sandbox: building the $kind root in $root (about a minute)" >&2
 mmdebstrap --variant=apt \
 	--aptopt='Acquire::Check-Valid-Until "false"' \
-	--include="$(echo $SANDBOX_PACKAGES | tr ' ' ',')" \
+	--include="$(root_packages "$kind" | xargs | tr ' ' ',')" \
 	sid "$tmp" </dev/null >&2
 # Keep the root's own apt usable for later installs (the Release file is stale).
 echo 'Acquire::Check-Valid-Until "false";' > "$tmp/etc/apt/apt.conf.d/99no-valid-until"
-rm -rf "$SANDBOX_ROOT"
-mv "$tmp" "$SANDBOX_ROOT"
+rm -rf "$root"
+mv "$tmp" "$root"
 trap - EXIT
-touch "$SANDBOX_ROOT/.complete"
-echo "$SANDBOX_ROOT"
+touch "$root/.complete"
+echo "$root"

@@ -20,6 +20,11 @@
  *  - filter.c    the app_filter and what makes a pattern unsafe
  *  - stats.c     counters for operators
  *  - cli.c, metrics.c, ami.c   what operators see: CLI, Prometheus, AMI events
+ *  - route/      POST /ari/events/claim, served by us on Asterisk releases
+ *                that predate Asterisk's own (see route/route.h)
+ *
+ * On those releases the host has no <asterisk/stasis_app_broadcast.h> either;
+ * the build then uses ours (src/include/compat), which declares the same API.
  */
 
 /*** MODULEINFO
@@ -46,6 +51,9 @@
 #include "filter.h"
 #include "operator.h"
 #include "stats.h"
+#ifdef STASIS_BROADCAST_OWN_ROUTE
+#include "route/route.h"
+#endif
 
 /*!
  * \brief Choose the recipients and create the broadcast, not yet registered.
@@ -202,6 +210,9 @@ static int unload_module(void)
 			live, live == 1 ? "" : "s");
 		return -1;
 	}
+#ifdef STASIS_BROADCAST_OWN_ROUTE
+	claim_route_unload();
+#endif
 	metrics_unregister();
 	cli_unregister();
 	dispatch_helpers_stop();
@@ -218,7 +229,28 @@ static int load_module(void)
 	}
 	dispatch_helpers_start();
 	metrics_register();
+#ifdef STASIS_BROADCAST_OWN_ROUTE
+#ifdef AST_DEVMODE
+	/* Dev mode ARI checks every outgoing event against the models it was
+	 * built with, and this release's have no CallBroadcast or CallClaimed. */
+	ast_log(LOG_WARNING, "This Asterisk is a development-mode build (AST_DEVMODE): its ARI "
+		"replaces events it has no model for, so applications will NOT receive "
+		"CallBroadcast or CallClaimed. Use a release build (configure without --enable-dev-mode).\n");
+#endif
+	if (claim_route_load()) {
+		unload_module();
+		return AST_MODULE_LOAD_DECLINE;
+	}
+#endif
 	return AST_MODULE_LOAD_SUCCESS;
+}
+
+static int reload_module(void)
+{
+#ifdef STASIS_BROADCAST_OWN_ROUTE
+	claim_route_reload();
+#endif
+	return 0;
 }
 
 AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_GLOBAL_SYMBOLS | AST_MODFLAG_LOAD_ORDER,
@@ -226,7 +258,8 @@ AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_GLOBAL_SYMBOLS | AST_MODFLAG_LOAD_
 	.support_level = AST_MODULE_SUPPORT_EXTENDED,
 	.load = load_module,
 	.unload = unload_module,
+	.reload = reload_module,
 	.load_pri = AST_MODPRI_APP_DEPEND,
-	.requires = "res_stasis,res_ari",
+	.requires = "res_stasis,res_ari,http",
 	.optional_modules = "res_prometheus",
 );

@@ -1,0 +1,180 @@
+"""SPEC section 8: the claim route authenticates exactly like the rest of ARI.
+
+Where Asterisk has no claim route of its own, ours serves POST
+/ari/events/claim and reads ari.conf itself. Each case sends the same
+credentials to the claim route and to one of ARI's own routes on the same
+host (POST /ari/channels/{id}/answer) and compares the whole refusal: status,
+reason, the challenge header, the body. Where Asterisk routes the claim itself
+(22.10+) the same comparisons hold trivially, which is what "drop-in" means.
+
+The instance has its own ari.conf with a plain, a crypt, a read-only and an
+ACL-restricted user, and a realm of its own.
+"""
+
+import re
+
+import pytest
+import requests
+
+from helpers import wait_until
+from instance import Instance
+
+PORT = 8096
+REALM = "StasisBroadcast test realm"
+ARI_CONF = """\
+[general]
+enabled = yes
+pretty = no
+auth_realm = {realm}
+
+[plain]
+type = user
+password = plain-secret
+
+[crypted]
+type = user
+password_format = crypt
+password = {crypted}
+
+[reader]
+type = user
+read_only = yes
+password = reader-secret
+
+[fenced]
+type = user
+password = fenced-secret
+deny = 127.0.0.0/8
+{extra}"""
+
+
+def write_ari_conf(path, crypted, extra="", enabled="yes"):
+    text = ARI_CONF.format(realm=REALM, crypted=crypted, extra=extra)
+    path.write_text(text.replace("enabled = yes", f"enabled = {enabled}"))
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    overlay = tmp_path_factory.mktemp("auth-overlay")
+    # The crypt hash is made by ARI itself (ari mkpasswd) once Asterisk runs.
+    write_ari_conf(overlay / "ari.conf", crypted="x")
+    instance = Instance("auth", PORT, overlay=overlay).start()
+    try:
+        crypted = re.search(r"password\s*=\s*(\S+)", instance.cli("ari mkpasswd crypt-secret")).group(1)
+        instance.crypted = crypted
+        reconfigure(instance, crypted=crypted)
+        yield instance
+    finally:
+        instance.stop()
+
+
+def reconfigure(instance, crypted=None, **kwargs):
+    """Rewrite the instance's ari.conf and reload res_ari, then wait until the
+    claim route and ARI both answer as the new file says (the route follows
+    ARI's reload asynchronously)."""
+    crypted = crypted or instance.crypted
+    write_ari_conf(instance.dir / "etc" / "ari.conf", crypted, **kwargs)
+    instance.cli("module reload res_ari.so")
+
+
+BASE = f"http://127.0.0.1:{PORT}/ari"
+CLAIM = ("/events/claim", {"channelId": "no-such-channel", "application": "someapp"})
+ARI_OWN = ("/channels/no-such-channel/answer", {})
+
+
+def answer(route, auth=None, api_key=None):
+    """Everything a client sees of a refusal."""
+    path, params = route
+    params = dict(params)
+    if api_key is not None:
+        params["api_key"] = api_key
+    response = requests.post(BASE + path, params=params, auth=auth, timeout=10)
+    return (response.status_code, response.reason, response.headers.get("WWW-Authenticate"),
+            response.headers.get("Content-type"), response.text)
+
+
+def same_refusal(status, **credentials):
+    ours, theirs = answer(CLAIM, **credentials), answer(ARI_OWN, **credentials)
+    assert ours == theirs
+    assert ours[0] == status, ours
+    return ours
+
+
+def accepted(**credentials):
+    """Both routes let the request through (to their own 404 for no channel)."""
+    ours, theirs = answer(CLAIM, **credentials), answer(ARI_OWN, **credentials)
+    assert ours[0] == 404 and theirs[0] == 404, (ours, theirs)
+    return True
+
+
+def test_no_credentials(host):
+    refusal = same_refusal(401)
+    assert refusal[2] == f'Basic realm="{REALM}"'
+    assert refusal[4] == '{"message":"Authentication required"}'
+
+
+@pytest.mark.parametrize("auth", [("plain", "wrong"), ("plain", ""), ("nobody", "plain-secret"),
+                                  ("crypted", "wrong"), ("crypted", "x")])
+def test_wrong_or_missing_password(host, auth):
+    same_refusal(401, auth=auth)
+
+
+@pytest.mark.parametrize("api_key", ["plain:wrong", "plain", "plain:", ":plain-secret",
+                                     "nobody:plain-secret"])
+def test_api_key_with_a_wrong_secret(host, api_key):
+    same_refusal(401, api_key=api_key)
+
+
+def test_plain_and_crypt_passwords_and_api_key_are_accepted(host):
+    assert accepted(auth=("plain", "plain-secret"))
+    assert accepted(auth=("crypted", "crypt-secret"))
+    assert accepted(api_key="plain:plain-secret")
+    assert accepted(api_key="crypted:crypt-secret")
+
+
+def test_basic_auth_wins_over_api_key(host):
+    same_refusal(401, auth=("plain", "wrong"), api_key="plain:plain-secret")
+    assert accepted(auth=("plain", "plain-secret"), api_key="plain:wrong")
+
+
+def test_read_only_user_may_not_claim(host):
+    refusal = same_refusal(403, auth=("reader", "reader-secret"))
+    assert refusal[4] == '{"message":"Write access denied"}'
+
+
+def test_user_acl_is_applied(host):
+    refusal = same_refusal(403, auth=("fenced", "fenced-secret"))
+    assert refusal[4] == '{"message":"Access denied by ACL"}'
+
+
+def test_a_reload_of_ari_conf_takes_effect(host):
+    extra = "\n[newcomer]\ntype = user\npassword = new-secret\n"
+    try:
+        # Not before ARI reloads: a changed file alone changes nothing.
+        write_ari_conf(host.dir / "etc" / "ari.conf", host.crypted, extra=extra)
+        same_refusal(401, auth=("newcomer", "new-secret"))
+        host.cli("module reload res_ari.so")
+        wait_until(lambda: answer(CLAIM, auth=("newcomer", "new-secret"))[0] == 404, 10,
+                   "the claim route to accept the new user")
+        assert accepted(auth=("newcomer", "new-secret"))
+    finally:
+        reconfigure(host)
+        wait_until(lambda: answer(CLAIM, auth=("newcomer", "new-secret"))[0] == 401, 10,
+                   "the claim route to forget the user")
+
+
+def test_disabled_ari_is_disabled_for_the_claim_route_too(host):
+    try:
+        reconfigure(host, enabled="no")
+        wait_until(lambda: answer(CLAIM, auth=("plain", "plain-secret"))[0] == 404
+                   and "Channel" not in answer(CLAIM, auth=("plain", "plain-secret"))[4], 10,
+                   "the claim route to go away with ARI")
+        ours = answer(CLAIM, auth=("plain", "plain-secret"))
+        assert ours == answer(ARI_OWN, auth=("plain", "plain-secret"))
+        assert ours[0] == 404 and "application/json" not in (ours[3] or "")
+    finally:
+        reconfigure(host)
+        wait_until(lambda: answer(CLAIM, auth=("plain", "plain-secret"))[0] == 404
+                   and "Channel" in answer(CLAIM, auth=("plain", "plain-secret"))[4], 10,
+                   "the claim route to come back with ARI")
+    assert accepted(auth=("plain", "plain-secret"))
