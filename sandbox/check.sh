@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # make check: every test (Asterisk unit tests and the end-to-end suite, see
-# tests/run.sh) on every Asterisk of the version matrix, one after another,
-# then a table of the results. Needs root. Extra arguments go to pytest.
+# tests/run.sh) on every Asterisk of the version matrix, one after another;
+# then the other suites (every tests/*/ci.sh: fault soak, sanitizers, fuzzing,
+# packaging, SIP cluster...) on Debian's Asterisk; then a table of the
+# results. Needs root. Extra arguments go to pytest.
 #
-#   sandbox/check.sh                       the whole matrix (MATRIX in common.sh)
-#   SB_MATRIX="debian 20.19.0" sandbox/check.sh
+#   sandbox/check.sh                       the whole matrix and every suite
+#   SB_MATRIX="debian 20.19.0" sandbox/check.sh       these versions, no other suite
+#   SB_SUITES="soak fuzz" sandbox/check.sh            these suites only, no matrix
 #   ASTERISK_SRC=path/to/asterisk-X.Y.Z.tar.gz sandbox/check.sh   a release of yours
 #
 # A release is built from source the first time (sandbox/asterisk.sh, a few
@@ -14,7 +17,10 @@ set -euo pipefail
 need_root
 
 versions=${SB_MATRIX:-$MATRIX}
-[ -z "${ASTERISK_SRC:-}" ] || versions=$ASTERISK_SRC
+suites=$(cd "$REPO_DIR/tests" && ls -d */ci.sh 2>/dev/null | cut -d/ -f1 | xargs || true)
+[ -z "${SB_SUITES:-}" ] || { suites=$SB_SUITES; versions=${SB_MATRIX:-}; }
+[ -z "${SB_MATRIX:-}" ] || suites=${SB_SUITES:-}
+[ -z "${ASTERISK_SRC:-}" ] || { versions=$ASTERISK_SRC; suites=""; }
 args=$(printf ' %q' "$@")
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
@@ -34,6 +40,22 @@ for version in $versions; do
 	summary=$(grep -E '(passed|failed|error)[^=]* in [0-9.]+s' "$log" | tail -n1 | tr -d '=' | xargs || true)
 	reported=$(sed -n 's/^asterisk: //p' "$log" | tail -n1)
 	printf '%s\t%s\t%s\t%s\t%ss\n' "$version" "${reported:-?}" "$result" "${summary:-no summary}" \
+		"$(($(date +%s) - start))" >> "$results/table"
+done
+
+for suite in $suites; do
+	echo "=== suite $suite ===" >&2
+	start=$(date +%s)
+	log="$results/suite-$suite.log"
+	if "$REPO_DIR/sandbox/enter.sh" "tests/$suite/ci.sh" 2>&1 | tee "$log"; then
+		result=passed
+	else
+		result=FAILED
+		failed=1
+	fi
+	# Each suite ends with a line "summary: ..." for this table.
+	summary=$(sed -n 's/^summary: //p' "$log" | tail -n1)
+	printf '%s\t%s\t%s\t%s\t%ss\n' "suite $suite" "debian" "$result" "${summary:-no summary}" \
 		"$(($(date +%s) - start))" >> "$results/table"
 done
 
