@@ -47,7 +47,13 @@ for suite in $suites; do
 	echo "=== suite $suite ===" >&2
 	start=$(date +%s)
 	log="$results/suite-$suite.log"
-	if "$REPO_DIR/sandbox/enter.sh" "tests/$suite/ci.sh" 2>&1 | tee "$log"; then
+	# A suite says what it needs of the sandbox in a "# sandbox: overlay network" line.
+	needs=$(sed -n 's/^# sandbox: //p' "$REPO_DIR/tests/$suite/ci.sh")
+	overlay=""; network=""
+	case " $needs " in *" overlay "*) overlay=1 ;; esac
+	case " $needs " in *" network "*) network=1 ;; esac
+	if SB_OVERLAY=$overlay SB_NETWORK=$network "$REPO_DIR/sandbox/enter.sh" "tests/$suite/ci.sh" \
+		2>&1 | tee "$log"; then
 		result=passed
 	else
 		result=FAILED

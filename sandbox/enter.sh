@@ -25,6 +25,13 @@
 # and the run's directory is removed. SB_EXPORT=PATH first copies PATH (a
 # directory, relative to the repository) from the run's copy back into the
 # repository: bench/run.sh uses it for its results.
+#
+# Two options for suites that need them (tests/*/ci.sh declare them, see
+# sandbox/check.sh):
+#   SB_OVERLAY=1  the root is seen through an overlay whose writes belong to
+#                 the run: installing packages inside changes nothing outside.
+#   SB_NETWORK=1  keep the machine's network (for a registry): no private
+#                 loopback then, so use ports no other run uses.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_root
@@ -79,14 +86,23 @@ cp -a "$(node_modules_dir)" "$run/src/examples/node/node_modules"
 # unshare --fork leaves signals to its child, PID 1 of the new namespace, which
 # ignores those it has no handler for: so an interrupt or termination of this
 # script kills unshare outright, and --kill-child takes the namespace with it.
-unshare --mount --pid --net --fork --kill-child --mount-proc="$root/proc" /bin/sh -c '
-	run=$1 root=$2 asterisk=$3; shift 3
+net=--net
+[ "${SB_NETWORK:-}" = 1 ] && net=""
+unshare --mount --pid $net --fork --kill-child /bin/sh -c '
+	run=$1 root=$2 asterisk=$3 overlay=$4 network=$5; shift 5
+	if [ "$overlay" = 1 ]; then
+		mkdir -p "$run/upper" "$run/work" "$run/root" &&
+		mount -t overlay overlay -o "lowerdir=$root,upperdir=$run/upper,workdir=$run/work" \
+			"$run/root" || exit 1
+		root=$run/root
+	fi
+	mount -t proc proc "$root/proc" &&
 	mount --bind "$run/src" "$root/opt/stasis-broadcast" &&
 	mount --bind "$run/sb" "$root/var/lib/sb" || exit 1
 	# Read-only: a test must not change the cached build.
 	if [ -n "$asterisk" ]; then mount --bind -o ro "$asterisk" "$root/opt/asterisk" || exit 1; fi
-	chroot "$root" ip link set lo up || exit 1
-	exec chroot "$root" "$@"' sh "$run" "$root" "$mount_asterisk" \
+	if [ "$network" != 1 ]; then chroot "$root" ip link set lo up || exit 1; fi
+	exec chroot "$root" "$@"' sh "$run" "$root" "$mount_asterisk" "${SB_OVERLAY:-}" "${SB_NETWORK:-}" \
 	/usr/bin/env -i PATH=/opt/asterisk/sbin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 	"${ca_env[@]}" "${asterisk_env[@]}" \
 	LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" SB_ARGS="${SB_ARGS:-}" \
