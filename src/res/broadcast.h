@@ -28,14 +28,20 @@
  * - Atomic: next_send (which recipient the next sender takes); a recipient's
  *   \c offered is also set to 1 with an atomic store, just before its send.
  * - Guarded: state, winner, claimed_at, waiter, offered_count, sends_pending,
- *   final_status, each recipient's \c offered and \c sent.
+ *   final_recipients, final_status, each recipient's \c offered and \c sent.
  * - Lock order: broadcast lock, then channel lock. Never take the broadcast
  *   lock while holding a channel lock, and never call out to stasis, ARI or
  *   the JSON encoder with the broadcast lock held.
  *
  * The race (claim vs timeout vs hangup vs cleanup) is decided in one place:
- * whoever first moves \c state away from BROADCAST_OPEN under the lock wins.
- * See claim.c.
+ * whoever first moves \c state away from BROADCAST_OPEN under the lock wins,
+ * and every such move goes through broadcast_end_locked(). See claim.c.
+ *
+ * The end also fixes who the recipients were: those whose CallBroadcast was
+ * handed to ARI by then. A send not begun by the end is skipped (the offer is
+ * over), so no application hears of a call after it stopped being on offer,
+ * and STASISBROADCAST_RECIPIENTS, the AMI events and the CLI all report the
+ * same number however late a slow send returns.
  */
 
 #ifndef STASIS_BROADCAST_BROADCAST_H
@@ -63,8 +69,9 @@ struct broadcast_recipient {
 	/*! Application name (immutable; points into the broadcast's allocation) */
 	const char *name;
 	/*!
-	 * Non-zero while this application may claim: set before its CallBroadcast
-	 * is handed to ARI, cleared again if ARI had no live connection for it.
+	 * Non-zero while this application may claim: set (while the broadcast is
+	 * open) before its CallBroadcast is handed to ARI, cleared again if ARI
+	 * had no live connection for it.
 	 */
 	int offered;
 	/*! Non-zero once the hand-over to ARI has returned (written or dropped) */
@@ -96,6 +103,8 @@ struct broadcast {
 	int offered_count;
 	/*! Recipients whose CallBroadcast hand-over has not returned yet */
 	int sends_pending;
+	/*! The recipients when the broadcast ended (see broadcast_end_locked()) */
+	int final_recipients;
 	/*! Index of the next recipient a sender takes (atomic) */
 	unsigned int next_send;
 	/*! The CallBroadcast event every recipient's copy is made from */
@@ -151,6 +160,14 @@ struct broadcast_recipient *broadcast_recipient_find(struct broadcast *b, const 
  *         otherwise whatever beat us to it (usually BROADCAST_CLAIMED).
  */
 enum broadcast_state broadcast_close(struct broadcast *b, enum broadcast_state state);
+
+/*!
+ * \brief End an open broadcast in \a state: the one way out of BROADCAST_OPEN.
+ *
+ * Call with the broadcast locked and its state BROADCAST_OPEN. Fixes the
+ * recipients and wakes the waiter.
+ */
+void broadcast_end_locked(struct broadcast *b, enum broadcast_state state);
 
 /* claim.c: the race */
 

@@ -77,8 +77,7 @@ static enum claim_result claim_decide(struct broadcast *b, const char *app, int 
 	if (b->waiter && ast_check_hangup_locked(b->waiter)) {
 		/* The caller is gone but the dialplan thread has not woken yet:
 		 * close the broadcast here so no claim wins a dead call. */
-		b->state = BROADCAST_HUNG_UP;
-		ast_alertpipe_write(b->alert_pipe);
+		broadcast_end_locked(b, BROADCAST_HUNG_UP);
 		return CLAIM_NOT_FOUND;
 	}
 
@@ -86,9 +85,8 @@ static enum claim_result claim_decide(struct broadcast *b, const char *app, int 
 	if (!b->winner) {
 		return CLAIM_NOT_FOUND;
 	}
-	b->state = BROADCAST_CLAIMED;
 	b->claimed_at = ast_tvnow();
-	ast_alertpipe_write(b->alert_pipe);
+	broadcast_end_locked(b, BROADCAST_CLAIMED);
 	return CLAIM_WON;
 }
 
@@ -184,6 +182,9 @@ static int offered_now(struct broadcast *b)
 	int count = 0;
 	size_t i;
 
+	if (b->state != BROADCAST_OPEN) {
+		return b->final_recipients;
+	}
 	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
 		count += AST_VECTOR_GET_ADDR(&b->recipients, i)->offered;
 	}

@@ -42,10 +42,11 @@
  * serialised per application in "lanes": a send to an application that
  * already has one in progress is queued on its lane, and the thread in that
  * lane sends the queue when its own send returns. A stalled application
- * holds one thread at a time, never more. Each send that returns marks its recipient \c sent under the
- * broadcast's lock; the last one closes the broadcast if nobody was live, and
- * wakes the waiter (claim.c), which needs the winner's send to have returned
- * before it lets StasisStart follow.
+ * holds one thread at a time, never more. Each send that returns marks its
+ * recipient \c sent under the broadcast's lock; the last one closes the
+ * broadcast if nobody was live, and wakes the waiter (claim.c), which needs
+ * the winner's send to have returned before it lets StasisStart follow. A send
+ * that comes up after the broadcast ended is skipped (deliver()).
  */
 
 #include "asterisk.h"
@@ -190,33 +191,41 @@ static int event_send(struct ast_json *event, const char *app)
 
 /*!
  * \brief Send CallBroadcast to recipient \a i and record the outcome.
+ *
+ * Only while the broadcast is open: once it ended (claimed, timed out, hung
+ * up) the offer is over, and a send not begun yet is skipped. The recipient
+ * is marked offered before the send, under the lock, so that an end in the
+ * meantime counts it (broadcast_end_locked()), and so that an answer that
+ * comes back at once finds it eligible.
+ *
  * \param event this thread's copy of the event; NULL counts as not delivered
  */
 static void deliver(struct broadcast *b, struct ast_json *event, size_t i)
 {
 	struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
-	int live;
+	int open, live;
 
-	/* Offered before it is sent: an answer may come back at once. A claim
-	 * reads the flag under the broadcast's lock; storing it needs no lock. */
-	__atomic_store_n(&r->offered, 1, __ATOMIC_SEQ_CST);
+	ao2_lock(b);
+	open = b->state == BROADCAST_OPEN;
+	r->offered = open;
+	ao2_unlock(b);
 
-	live = event && event_send(event, r->name);
+	live = open && event && event_send(event, r->name);
 
 	ao2_lock(b);
 	r->offered = live;
 	r->sent = 1;
 	b->offered_count += live;
 	if (--b->sends_pending == 0 && !b->offered_count && b->state == BROADCAST_OPEN) {
-		b->state = BROADCAST_NO_RECIPIENTS;
-	}
-	if (!b->sends_pending || b->state == BROADCAST_CLAIMED) {
+		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
+	} else if (!b->sends_pending || b->state == BROADCAST_CLAIMED) {
 		/* The waiter may be waiting for this: the last send, or the winner's. */
 		ast_alertpipe_write(b->alert_pipe);
 	}
 	ao2_unlock(b);
 
 	ast_debug(3, "%s: CallBroadcast %s '%s'\n", b->channel_name,
+		!open ? "skipped, the offer is over, for" :
 		live ? "sent to" : "not sent: no live connection for", r->name);
 }
 
@@ -414,7 +423,7 @@ int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan)
 	b->event = event;
 	b->sends_pending = count;
 	if (!count && b->state == BROADCAST_OPEN) {
-		b->state = BROADCAST_NO_RECIPIENTS;
+		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
 	}
 	ao2_unlock(b);
 

@@ -187,15 +187,29 @@ struct broadcast_recipient *broadcast_recipient_find(struct broadcast *b, const 
 	return NULL;
 }
 
+void broadcast_end_locked(struct broadcast *b, enum broadcast_state state)
+{
+	size_t i;
+
+	ast_assert(b->state == BROADCAST_OPEN && state != BROADCAST_OPEN);
+	b->state = state;
+	/* The recipients are those handed their CallBroadcast by now; sends not
+	 * begun yet are skipped (see deliver() in dispatch.c). */
+	b->final_recipients = 0;
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		b->final_recipients += AST_VECTOR_GET_ADDR(&b->recipients, i)->offered;
+	}
+	/* Wake a waiter so it sees the end at once. */
+	ast_alertpipe_write(b->alert_pipe);
+}
+
 enum broadcast_state broadcast_close(struct broadcast *b, enum broadcast_state state)
 {
 	enum broadcast_state result;
 
 	ao2_lock(b);
 	if (b->state == BROADCAST_OPEN) {
-		b->state = state;
-		/* Wake a waiter so it sees the end at once. */
-		ast_alertpipe_write(b->alert_pipe);
+		broadcast_end_locked(b, state);
 	}
 	result = b->state;
 	ao2_unlock(b);

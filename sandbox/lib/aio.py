@@ -1,0 +1,193 @@
+"""Asyncio clients for load: HTTP/1.1 with keep-alive, ARI WebSockets, AMI.
+
+The thread-per-client helpers in ari.py and ami.py are right for tests that
+follow a few calls. Load (the fault soak, the claim-route floods) needs
+thousands of requests and events a second from one process, so these speak
+the protocols directly on asyncio streams: every request is written as bytes
+and every response read by its Content-Length (ARI always sends one).
+"""
+
+import asyncio
+import base64
+import json
+import socket
+import struct
+import time
+from urllib.parse import urlencode
+
+import websockets.asyncio.client
+
+
+class HttpResponse:
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+async def read_response(reader):
+    """One HTTP/1.1 response; the connection stays usable after it."""
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("connection closed")
+    _, status, reason = status_line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+    headers = {}
+    while True:
+        line = (await reader.readline()).decode("latin-1").rstrip("\r\n")
+        if not line:
+            break
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0"))
+    body = await reader.readexactly(length) if length else b""
+    return HttpResponse(int(status), reason, headers, body)
+
+
+def basic_auth(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+class HttpConnection:
+    """One keep-alive connection; requests on it are sent one at a time."""
+
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def open(self):
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def request(self, method, path, params=None, body=None, headers=None, raw_body=None):
+        if params:
+            path += "?" + urlencode(params)
+        data = raw_body if raw_body is not None else (
+            json.dumps(body).encode() if body is not None else b"")
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                 f"Content-Length: {len(data)}"]
+        if body is not None:
+            lines.append("Content-Type: application/json")
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        if self.writer is None:
+            await self.open()
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data)
+        await self.writer.drain()
+        response = await read_response(self.reader)
+        if response.headers.get("connection", "").lower() == "close":
+            self.close()
+        return response
+
+    def close(self):
+        if self.writer:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+class HttpPool:
+    """Keep-alive connections to one server, reused across requests."""
+
+    def __init__(self, host, port, auth=None):
+        self.host, self.port = host, port
+        self.auth = auth
+        self.idle = []
+        self.opened = set()   # every connection, idle or busy, until closed
+
+    async def request(self, method, path, **kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        if self.auth:
+            headers.setdefault("Authorization", basic_auth(*self.auth))
+        for attempt in (1, 2):
+            connection = self.idle.pop() if self.idle else HttpConnection(self.host, self.port)
+            self.opened.add(connection)
+            try:
+                response = await connection.request(method, path, headers=headers, **kwargs)
+            except (ConnectionError, asyncio.IncompleteReadError, OSError):
+                connection.close()
+                if attempt == 2:
+                    raise
+                continue  # a kept-alive connection the server had closed
+            if connection.writer:
+                self.idle.append(connection)
+            return response
+
+    def close(self):
+        """Close every connection, also those of requests still under way."""
+        for connection in self.opened:
+            connection.close()
+        self.idle = []
+        self.opened = set()
+
+
+class AriWebSocket:
+    """One ARI application's event WebSocket."""
+
+    def __init__(self, port, app, user, password):
+        self.url = f"ws://127.0.0.1:{port}/ari/events?app={app}&api_key={user}:{password}"
+        self.ws = None
+
+    async def connect(self, max_queue=64):
+        self.ws = await websockets.asyncio.client.connect(
+            self.url, max_queue=max_queue, ping_interval=None, max_size=None)
+        return self
+
+    async def events(self):
+        """Every event until the connection ends."""
+        try:
+            async for message in self.ws:
+                event = json.loads(message)
+                event["_received"] = time.monotonic()
+                yield event
+        except websockets.exceptions.ConnectionClosed:
+            return
+
+    def reset(self):
+        """Drop the TCP connection with a reset, no WebSocket close."""
+        sock = self.ws.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.ws.transport.abort()
+
+    async def close(self):
+        if self.ws:
+            await self.ws.close()
+
+
+class Ami:
+    """An AMI session that hands every event to a callback."""
+
+    def __init__(self, port, user="test", secret="test", events="on"):
+        self.port, self.user, self.secret, self.events = port, user, secret, events
+        self.reader = self.writer = None
+
+    async def connect(self, on_event):
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        await self.reader.readline()  # banner
+        self.send({"Action": "Login", "Username": self.user, "Secret": self.secret,
+                   "Events": self.events})
+        self.on_event = on_event
+        return asyncio.ensure_future(self._read())
+
+    def send(self, fields):
+        text = "".join(f"{k}: {v}\r\n" for k, v in fields.items()) + "\r\n"
+        self.writer.write(text.encode())
+
+    async def _read(self):
+        while True:
+            try:
+                block = await self.reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            message = {}
+            for line in block.decode("utf-8", "replace").split("\r\n"):
+                key, _, value = line.partition(": ")
+                if key:
+                    message[key] = value
+            self.on_event(message)
+
+    def close(self):
+        if self.writer:
+            self.writer.close()
