@@ -20,6 +20,11 @@
 # nothing is reached outside. Dependencies that come from a registry (the Node
 # example's node_modules) are fetched before, outside, and cached.
 #
+# The command runs under a bash that stays PID 1 of the namespace: daemons
+# that exit (Asterisk daemonizes) are reparented to PID 1 and must be reaped,
+# which bash does and a test runner as PID 1 would not (a zombie still
+# answers "kill -0", and every instance stop would wait out its timeout).
+#
 # When the command ends -- passed, failed or killed -- every process of the
 # run is gone with its PID namespace, every mount with its mount namespace,
 # and the run's directory is removed. SB_EXPORT=PATH first copies PATH (a
@@ -106,7 +111,7 @@ unshare --mount --pid $net --fork --kill-child /bin/sh -c '
 	/usr/bin/env -i PATH=/opt/asterisk/sbin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 	"${ca_env[@]}" "${asterisk_env[@]}" \
 	LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" SB_ARGS="${SB_ARGS:-}" \
-	/bin/bash -c "cd /opt/stasis-broadcast && $*" &
+	/bin/bash -c "cd /opt/stasis-broadcast && { ( $* ) & wait \$!; }" &
 sandbox=$!
 trap 'kill -KILL "$sandbox" 2>/dev/null; wait "$sandbox" 2>/dev/null; cleanup; exit 130' INT TERM HUP
 status=0

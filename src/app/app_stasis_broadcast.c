@@ -182,8 +182,9 @@ static int broadcast_exec(struct ast_channel *chan, const char *data)
 		/* Like Stasis(): a failed session is reported, not a reason to hang up. */
 		res = 0;
 	}
-	/* Tell the resource module how it ended (AMI, statistics). */
-	stasis_app_broadcast_report(channel_id, res ? "HANGUP" : S_OR(status, "HANGUP"));
+	/* Tell the resource module how it ended (AMI, statistics): STASISSTATUS,
+	 * or HANGUP when the caller hung up before one was set. */
+	stasis_app_broadcast_report(channel_id, S_OR(status, "HANGUP"));
 	stasis_app_broadcast_cleanup(channel_id);
 	broadcast_arguments_free(&args);
 	return res;

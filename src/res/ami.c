@@ -55,12 +55,20 @@ void ami_broadcast_claimed(struct broadcast *b)
 		b->channel_name, b->channel_id, winner, latency_us);
 }
 
-/*! \brief The final status when the dialplan application did not report one. */
-static const char *status_from_state(enum broadcast_state state)
+/*!
+ * \brief The Status of StasisBroadcastEnd: how the broadcast ended.
+ *
+ * The broadcast's own end decides, so that AMI and the statistics (stats.c
+ * counts by state) always agree: a timeout stays a TIMEOUT even if the caller
+ * hung up before the application returned. For a claimed call, the session's
+ * result as the application reported it (its STASISSTATUS).
+ */
+static const char *end_status(struct broadcast *b)
 {
-	switch (state) {
+	switch (b->state) {
 	case BROADCAST_CLAIMED:
-		return "CLAIMED";
+		/* CLAIMED: a caller of the C API that reported no session result. */
+		return S_OR(b->final_status, "CLAIMED");
 	case BROADCAST_HUNG_UP:
 		return "HANGUP";
 	case BROADCAST_TIMED_OUT:
@@ -70,7 +78,7 @@ static const char *status_from_state(enum broadcast_state state)
 	case BROADCAST_ENDED:
 		break;
 	}
-	return "ENDED";
+	return S_OR(b->final_status, "ENDED");
 }
 
 void ami_broadcast_end(struct broadcast *b)
@@ -81,7 +89,7 @@ void ami_broadcast_end(struct broadcast *b)
 
 	ao2_lock(b);
 	ast_copy_string(winner, S_OR(b->winner, ""), sizeof(winner));
-	ast_copy_string(status, S_OR(b->final_status, status_from_state(b->state)), sizeof(status));
+	ast_copy_string(status, end_status(b), sizeof(status));
 	ao2_unlock(b);
 
 	manager_event(EVENT_FLAG_CALL, "StasisBroadcastEnd",

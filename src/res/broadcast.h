@@ -24,11 +24,13 @@
  *
  * Locking (the broadcast's ao2 lock)
  * - Immutable after broadcast_alloc(): channel_id, channel_name, started,
- *   flags, alert pipe, the recipients' names; \c event once dispatch began.
+ *   flags, alert pipe, the recipients' names; \c event once dispatch began;
+ *   \c claimed_event once set (under the lock).
  * - Atomic: next_send (which recipient the next sender takes); a recipient's
  *   \c offered is also set to 1 with an atomic store, just before its send.
  * - Guarded: state, winner, claimed_at, waiter, offered_count, sends_pending,
- *   final_recipients, final_status, each recipient's \c offered and \c sent.
+ *   final_recipients, final_status, each recipient's \c offered, \c sent and
+ *   \c notify.
  * - Lock order: broadcast lock, then channel lock. Never take the broadcast
  *   lock while holding a channel lock, and never call out to stasis, ARI or
  *   the JSON encoder with the broadcast lock held.
@@ -37,11 +39,10 @@
  * whoever first moves \c state away from BROADCAST_OPEN under the lock wins,
  * and every such move goes through broadcast_end_locked(). See claim.c.
  *
- * The end also fixes who the recipients were: those whose CallBroadcast was
- * handed to ARI by then. A send not begun by the end is skipped (the offer is
- * over), so no application hears of a call after it stopped being on offer,
- * and STASISBROADCAST_RECIPIENTS, the AMI events and the CLI all report the
- * same number however late a slow send returns.
+ * The end also fixes how many recipients there were: the sends that found a
+ * live connection, and those not back yet (every recipient is sent its
+ * CallBroadcast, however late). So STASISBROADCAST_RECIPIENTS, the AMI events
+ * and the CLI all report the same number, whenever a slow send returns.
  */
 
 #ifndef STASIS_BROADCAST_BROADCAST_H
@@ -69,13 +70,14 @@ struct broadcast_recipient {
 	/*! Application name (immutable; points into the broadcast's allocation) */
 	const char *name;
 	/*!
-	 * Non-zero while this application may claim: set (while the broadcast is
-	 * open) before its CallBroadcast is handed to ARI, cleared again if ARI
-	 * had no live connection for it.
+	 * Non-zero while this application may claim: set before its CallBroadcast
+	 * is handed to ARI, cleared again if ARI had no live connection for it.
 	 */
 	int offered;
 	/*! Non-zero once the hand-over to ARI has returned (written or dropped) */
 	int sent;
+	/*! CallClaimed is owed, to be sent right after this CallBroadcast */
+	int notify;
 };
 
 struct broadcast {
@@ -109,6 +111,8 @@ struct broadcast {
 	unsigned int next_send;
 	/*! The CallBroadcast event every recipient's copy is made from */
 	struct ast_json *event;
+	/*! The CallClaimed event, once notify_claimed sent it (immutable then) */
+	struct ast_json *claimed_event;
 	/*! STASISSTATUS as the dialplan application reported it, "" if it did not */
 	char final_status[16];
 	/*! Applications offered the call, in dispatch (random) order */
@@ -229,7 +233,10 @@ int broadcast_recipients(struct broadcast *b, int claimed);
 int dispatch_helpers_start(void);
 void dispatch_helpers_stop(void);
 
-/*! \brief Send CallClaimed to every recipient of a claimed broadcast. */
+/*!
+ * \brief Send CallClaimed to every recipient of a claimed broadcast, each
+ *        after its own CallBroadcast.
+ */
 void broadcast_notify_claimed(struct broadcast *b, struct ast_channel *chan);
 
 #endif /* STASIS_BROADCAST_BROADCAST_H */

@@ -45,8 +45,7 @@
  * holds one thread at a time, never more. Each send that returns marks its
  * recipient \c sent under the broadcast's lock; the last one closes the
  * broadcast if nobody was live, and wakes the waiter (claim.c), which needs
- * the winner's send to have returned before it lets StasisStart follow. A send
- * that comes up after the broadcast ended is skipped (deliver()).
+ * the winner's send to have returned before it lets StasisStart follow.
  */
 
 #include "asterisk.h"
@@ -192,25 +191,25 @@ static int event_send(struct ast_json *event, const char *app)
 /*!
  * \brief Send CallBroadcast to recipient \a i and record the outcome.
  *
- * Only while the broadcast is open: once it ended (claimed, timed out, hung
- * up) the offer is over, and a send not begun yet is skipped. The recipient
- * is marked offered before the send, under the lock, so that an end in the
- * meantime counts it (broadcast_end_locked()), and so that an answer that
- * comes back at once finds it eligible.
+ * Every recipient is sent its CallBroadcast, also one whose send comes up
+ * after the broadcast ended (queued behind a slow send on its lane): each
+ * connected application sees every call, as the product promises. The count
+ * of recipients was fixed at the end (broadcast_end_locked()) and does not
+ * change with such a late send.
  *
  * \param event this thread's copy of the event; NULL counts as not delivered
  */
 static void deliver(struct broadcast *b, struct ast_json *event, size_t i)
 {
 	struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
-	int open, live;
+	struct ast_json *claimed;
+	int live;
 
-	ao2_lock(b);
-	open = b->state == BROADCAST_OPEN;
-	r->offered = open;
-	ao2_unlock(b);
+	/* Offered before it is sent: an answer may come back at once. A claim
+	 * reads the flag under the broadcast's lock; storing it needs no lock. */
+	__atomic_store_n(&r->offered, 1, __ATOMIC_SEQ_CST);
 
-	live = open && event && event_send(event, r->name);
+	live = event && event_send(event, r->name);
 
 	ao2_lock(b);
 	r->offered = live;
@@ -222,11 +221,17 @@ static void deliver(struct broadcast *b, struct ast_json *event, size_t i)
 		/* The waiter may be waiting for this: the last send, or the winner's. */
 		ast_alertpipe_write(b->alert_pipe);
 	}
+	/* CallClaimed owed since the claim (broadcast_notify_claimed()): this
+	 * thread's own copy, as for CallBroadcast. */
+	claimed = live && r->notify ? ast_json_deep_copy(b->claimed_event) : NULL;
 	ao2_unlock(b);
 
 	ast_debug(3, "%s: CallBroadcast %s '%s'\n", b->channel_name,
-		!open ? "skipped, the offer is over, for" :
 		live ? "sent to" : "not sent: no live connection for", r->name);
+	if (claimed) {
+		event_send(claimed, r->name);
+		ast_json_unref(claimed);
+	}
 }
 
 /*! \brief The bucket of an application name. */
@@ -485,32 +490,44 @@ void broadcast_notify_claimed(struct broadcast *b, struct ast_channel *chan)
 {
 	RAII_VAR(struct ast_channel_snapshot *, snapshot, channel_snapshot(b, chan), ao2_cleanup);
 	RAII_VAR(struct ast_json *, event, NULL, ast_json_unref);
-	struct ast_vector_const_string offered;
+	struct ast_vector_const_string now;
 	struct timeval claimed_at;
 	char *winner;
 	size_t i;
 
-	if (!snapshot || AST_VECTOR_INIT(&offered, AST_VECTOR_SIZE(&b->recipients))) {
+	if (!snapshot || AST_VECTOR_INIT(&now, AST_VECTOR_SIZE(&b->recipients))) {
 		return;
 	}
 	ao2_lock(b);
 	claimed_at = b->claimed_at;
 	winner = ast_strdupa(S_OR(b->winner, ""));
+	ao2_unlock(b);
+
+	event = event_create("CallClaimed", snapshot, claimed_at);
+	if (!event || ast_json_object_set(event, "winner_app", ast_json_string_create(winner))) {
+		AST_VECTOR_FREE(&now);
+		return;
+	}
+
+	/* A recipient whose CallBroadcast is back gets CallClaimed now; one whose
+	 * send is still out (or queued on its lane) gets it from that send, right
+	 * after its CallBroadcast (deliver()), so it never comes first. */
+	ao2_lock(b);
+	b->claimed_event = ast_json_ref(event);
 	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
 		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
 
-		/* Names are immutable; only who was offered needs the lock. */
-		if (r->offered) {
-			AST_VECTOR_APPEND(&offered, r->name);
+		if (!r->sent) {
+			r->notify = 1;
+		} else if (r->offered) {
+			/* Names are immutable: borrowed past the lock. */
+			AST_VECTOR_APPEND(&now, r->name);
 		}
 	}
 	ao2_unlock(b);
 
-	event = event_create("CallClaimed", snapshot, claimed_at);
-	if (event && !ast_json_object_set(event, "winner_app", ast_json_string_create(winner))) {
-		for (i = 0; i < AST_VECTOR_SIZE(&offered); i++) {
-			event_send(event, AST_VECTOR_GET(&offered, i));
-		}
+	for (i = 0; i < AST_VECTOR_SIZE(&now); i++) {
+		event_send(event, AST_VECTOR_GET(&now, i));
 	}
-	AST_VECTOR_FREE(&offered);
+	AST_VECTOR_FREE(&now);
 }

@@ -43,6 +43,7 @@ static void broadcast_destructor(void *obj)
 	ast_assert(b->waiter == NULL);
 	ast_alertpipe_close(b->alert_pipe);
 	ast_json_unref(b->event);
+	ast_json_unref(b->claimed_event);
 	ast_free(b->winner);
 	AST_VECTOR_FREE(&b->recipients);
 }
@@ -193,11 +194,13 @@ void broadcast_end_locked(struct broadcast *b, enum broadcast_state state)
 
 	ast_assert(b->state == BROADCAST_OPEN && state != BROADCAST_OPEN);
 	b->state = state;
-	/* The recipients are those handed their CallBroadcast by now; sends not
-	 * begun yet are skipped (see deliver() in dispatch.c). */
+	/* The recipients: every send that found a live connection, and every
+	 * send still to come back (it will be delivered, see deliver()). */
 	b->final_recipients = 0;
 	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-		b->final_recipients += AST_VECTOR_GET_ADDR(&b->recipients, i)->offered;
+		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
+
+		b->final_recipients += r->sent ? r->offered : 1;
 	}
 	/* Wake a waiter so it sees the end at once. */
 	ast_alertpipe_write(b->alert_pipe);

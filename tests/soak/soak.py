@@ -52,6 +52,8 @@ AGENT_KINDS = {          # kind: (how many, claim probability, think time range 
     "picky": (2, 0.3, (0.0, 0.05)),
     "silent": (1, 0.0, (0.0, 0.0)),
 }
+RECONNECT_WINDOW = 2.0   # seconds a reconnection may take, with ARI's handshake
+
 SCENARIOS = {            # scenario: (weight, app_filter)
     "race": (55, None),                                    # every agent; the fast ones race
     "thinking": (20, "^soak-(slow|picky|silent)-"),        # claims come late, or not at all
@@ -87,6 +89,8 @@ class Call:
         self.starts = []              # agents that got StasisStart, with its args
         self.notified = []            # (agent, winner_app) of CallClaimed
         self.started = self.finished = None   # monotonic times
+        self.hung_up = False          # the caller hung up (a fault of ours)
+        self.never_offered = False    # ... before the call reached the dialplan
         self.ami = collections.defaultdict(list)   # AMI event name -> events
         self.report = None            # the dialplan's SoakEnd
         self.ended = asyncio.Event()
@@ -160,6 +164,7 @@ class Soak:
         await asyncio.sleep(delay)
         if not call.ended.is_set():
             self.faults["caller_hangup"] += 1
+            call.hung_up = True
             await self.http.request("DELETE", f"/ari/channels/{call.caller_id}")
 
     async def run_call(self, number, slots):
@@ -181,7 +186,11 @@ class Soak:
                 try:
                     await asyncio.wait_for(call.ended.wait(), 15)
                 except asyncio.TimeoutError:
-                    self.break_invariant(call, "never ended (no AMI end or no dialplan report)")
+                    if call.hung_up and not call.ami["StasisBroadcastBegin"] and not call.report:
+                        # Hung up before the call reached the dialplan at all.
+                        call.never_offered = True
+                    else:
+                        self.break_invariant(call, "never ended (no AMI end or no dialplan report)")
         finally:
             slots.release()
 
@@ -361,8 +370,11 @@ class Agent:
         ws.reset()
 
     def lost_connection_during(self, call):
-        """Whether a connection of ours went away while the call was on."""
-        return any(call.started <= t <= (call.finished or t) for t in self.losses)
+        """Whether a connection of ours went away while the call was on, or
+        so shortly before that the new one may not have been ready for it
+        (ARI queues events for a WebSocket that is not ready yet)."""
+        return any(call.started - RECONNECT_WINDOW <= t <= (call.finished or t)
+                   for t in self.losses)
 
     async def claim(self, ws, call, think):
         if think:
@@ -402,11 +414,11 @@ class Agent:
 def outcome(call):
     """How the call ended, from the AMI end event: the name a summary counts."""
     ends = call.ami["StasisBroadcastEnd"]
+    if call.never_offered:
+        return "hung up before the dialplan"
     if not ends:
         return "unended"
     status, winner = ends[0].get("Status"), ends[0].get("Winner")
-    if status == "HANGUP" and winner:
-        return "claimed, then hung up"
     if status == "TIMEOUT" and ends[0].get("Recipients") == "0":
         return "no recipients"
     return status
@@ -418,6 +430,8 @@ def check_call(soak, call):
 
     agents = {agent.name: agent for agent in soak.agents}
 
+    if call.never_offered:
+        return
     ends, claimed = call.ami["StasisBroadcastEnd"], call.ami["StasisBroadcastClaimed"]
     begins = call.ami["StasisBroadcastBegin"]
     if len(ends) != 1 or call.report is None:
@@ -433,8 +447,12 @@ def check_call(soak, call):
         broken(f"{len(begins)} StasisBroadcastBegin")
     if report["Returned"] == "1" and report["Status"] != status:
         broken(f"STASISSTATUS {report['Status']} but AMI says {status}")
-    if report["Returned"] != "1" and status not in ("HANGUP", report["Status"]):
-        broken(f"hung up, but AMI says {status}")
+    # Hung up before it returned: AMI tells how the broadcast had ended --
+    # STASISSTATUS if the application set one, else HANGUP, or TIMEOUT for a
+    # timeout the caller hung up on before the application returned.
+    if report["Returned"] != "1" and status not in (
+            [report["Status"]] if report["Status"] else ["HANGUP", "TIMEOUT"]):
+        broken(f"hung up with STASISSTATUS {report['Status']!r}, but AMI says {status}")
     if report["Recipients"] != end["Recipients"]:
         broken(f"STASISBROADCAST_RECIPIENTS {report['Recipients']} vs AMI {end['Recipients']}")
     if report["Winner"] != winner and report["Status"]:
@@ -466,9 +484,10 @@ def check_call(soak, call):
     if call.notified and (not call.notify or not winner
                           or any(w != winner for _, w in call.notified)):
         broken(f"CallClaimed {call.notified} (notify {call.notify}, winner {winner!r})")
-    if any(agent not in call.offered and not agents[agent].lost_connection_during(call)
-           for agent, _ in call.notified):
-        broken("CallClaimed to an agent that was not offered the call")
+    for agent, _ in call.notified:
+        if agent not in call.offered and not agents[agent].lost_connection_during(call):
+            broken(f"CallClaimed to {agent}, which was not offered the call "
+                   f"(offered {sorted(call.offered)}, {agents[agent].connections} connections)")
 
 
 def check_counters(soak, stats):
@@ -480,8 +499,8 @@ def check_counters(soak, stats):
     ends = collections.Counter(outcome(call) for call in soak.calls.values())
     claims = collections.Counter(s for c in soak.calls.values() for _, s in c.claims)
     expected = {
-        "Broadcasts": len(soak.calls),
-        "claimed": ends["SUCCESS"] + ends["FAILED"] + ends["claimed, then hung up"],
+        "Broadcasts": len(soak.calls) - ends["hung up before the dialplan"],
+        "claimed": ends["SUCCESS"] + ends["FAILED"],
         # A broadcast whose last send was still out when the timeout came is
         # "timed out" with nobody live: these two are compared as one.
         "timed out + no recipients": ends["TIMEOUT"] + ends["no recipients"],
