@@ -71,12 +71,17 @@ def build_wsfan():
 
 class Fan:
     """A wsfan process holding COUNT applications (STALLED of them never read;
-    with claim=True every reading one claims every call it is offered)."""
+    with claim=True every reading one claims every call it is offered; with
+    hold_ms, it also answers what it wins and hangs up HOLD_MS later). PORT
+    may be "ADDRESS:PORT"."""
 
-    def __init__(self, binary, port, prefix, count, stalled=0, claim=False):
+    def __init__(self, binary, port, prefix, count, stalled=0, claim=False, hold_ms=None):
         args = [str(binary), str(port), "test:test", prefix, str(count), str(stalled)]
-        self.process = subprocess.Popen(args + (["claim"] if claim else []),
-                                        stdout=subprocess.PIPE, text=True)
+        if hold_ms is not None:
+            args += ["answer", str(hold_ms)]
+        elif claim:
+            args.append("claim")
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline().strip()
         if line != "ready":
             raise RuntimeError(f"wsfan did not connect {count} applications: {line!r}")

@@ -1,10 +1,10 @@
 /*
  * wsfan: many ARI applications on one epoll loop, for fan-out benchmarks.
  *
- *   wsfan PORT USER:PASSWORD PREFIX COUNT [STALLED [claim]]
+ *   wsfan [ADDRESS:]PORT USER:PASSWORD PREFIX COUNT [STALLED [claim | answer HOLD_MS]]
  *
  * Connects COUNT ARI applications named PREFIX0000, PREFIX0001, ... over
- * WebSockets to 127.0.0.1:PORT; the last STALLED of them complete the
+ * WebSockets to ADDRESS:PORT (127.0.0.1 by default); the last STALLED of them complete the
  * handshake and then never read again (a stuck client). Prints "ready" when
  * all are connected, then one line per broadcast once every reading
  * application has its CallBroadcast:
@@ -20,6 +20,11 @@
  *
  *   claim CHANNEL_ID APP_INDEX HTTP_STATUS
  *   start CHANNEL_ID APP_INDEX
+ *
+ * With "answer HOLD_MS" (the SIP benchmark's agents), they claim the same
+ * way, but the winner answers the call on StasisStart, holds it HOLD_MS and
+ * hangs it up (DELETE), as a real agent would. Nothing is printed per call
+ * then: SIPp checks every call end to end.
  *
  * All applications share one thread, so whichever is sent CallBroadcast
  * first also claims first: the racers are identical. It does nothing per event but find two
@@ -45,7 +50,9 @@
 
 #define MAX_TRACKED 4096
 
-#define PENDING_MAX 64
+#define PENDING_MAX 256
+/* Calls held by a winner until their hangup is due (answer mode). */
+#define HELD_MAX 16384
 
 struct conn {
 	int fd;
@@ -55,7 +62,7 @@ struct conn {
 	size_t len, cap;
 	/* http: the requests awaiting an answer, oldest first */
 	char pending[PENDING_MAX][96];
-	int pending_kind[PENDING_MAX];  /* 1 claim, 0 continue */
+	int pending_kind[PENDING_MAX];  /* 1 claim, 0 anything else */
 	int pending_head, pending_count;
 };
 
@@ -66,8 +73,19 @@ struct tracked {
 };
 
 static struct tracked tracked[MAX_TRACKED];
+/* Hangups in the order they are due: every call is held the same time. */
+struct held {
+	uint64_t due_ns;
+	int app;
+	char id[96];
+};
+
 static int reading;
 static int claiming;
+static long hold_ms = -1;  /* answer mode when >= 0 */
+static struct held held[HELD_MAX];
+static int held_head, held_count;
+static struct in_addr server_addr;
 static struct conn *http_conns;
 static const char *prefix;
 static char basic_auth[128];
@@ -105,7 +123,7 @@ static int tcp_connect(int port)
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	addr.sin_addr = server_addr;
 	if (fd < 0 || connect(fd, (struct sockaddr *) &addr, sizeof(addr))) {
 		return -1;
 	}
@@ -163,8 +181,9 @@ static int json_string(const char *from, const char *end, const char *key, char 
 	return 0;
 }
 
-/*! Send an HTTP POST for application \a app, remembering what it was for. */
-static void http_post(int app, const char *path, const char *channel, int kind)
+/*! Send an HTTP request for application \a app, remembering what it was for. */
+static void http_request(int app, const char *method, const char *path, const char *channel,
+	int kind)
 {
 	struct conn *h = &http_conns[app];
 	char request[512];
@@ -174,8 +193,8 @@ static void http_post(int app, const char *path, const char *channel, int kind)
 		fprintf(stderr, "wsfan: too many requests in flight\n");
 		return;
 	}
-	snprintf(request, sizeof(request), "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-		"Authorization: Basic %s\r\nContent-Length: 0\r\n\r\n", path, basic_auth);
+	snprintf(request, sizeof(request), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		"Authorization: Basic %s\r\nContent-Length: 0\r\n\r\n", method, path, basic_auth);
 	slot = (h->pending_head + h->pending_count++) % PENDING_MAX;
 	snprintf(h->pending[slot], sizeof(h->pending[slot]), "%s", channel);
 	h->pending_kind[slot] = kind;
@@ -208,7 +227,7 @@ static void parse_responses(struct conn *h)
 		if (h->pending_count) {
 			int slot = h->pending_head;
 
-			if (h->pending_kind[slot]) {
+			if (h->pending_kind[slot] && hold_ms < 0) {
 				printf("claim %s %d %d\n", h->pending[slot], h->index, status);
 				fflush(stdout);
 			}
@@ -220,21 +239,56 @@ static void parse_responses(struct conn *h)
 	}
 }
 
-/*! In claim mode: claim on CallBroadcast, continue on StasisStart. */
+/*! In claim and answer modes: claim on CallBroadcast; on StasisStart,
+ * continue, or answer and hold until the hangup is due. */
 static void race(int app, const char *msg, size_t len, const char *id)
 {
 	char path[256];
+	struct held *h;
 
 	if (memmem(msg, len, "\"type\":\"CallBroadcast\"", 22)) {
 		snprintf(path, sizeof(path), "/ari/events/claim?channelId=%s&application=%s%04d",
 			id, prefix, app);
-		http_post(app, path, id, 1);
+		http_request(app, "POST", path, id, 1);
 	} else if (memmem(msg, len, "\"type\":\"StasisStart\"", 20)) {
-		printf("start %s %d\n", id, app);
-		fflush(stdout);
-		snprintf(path, sizeof(path), "/ari/channels/%s/continue", id);
-		http_post(app, path, id, 0);
+		if (hold_ms < 0) {
+			printf("start %s %d\n", id, app);
+			fflush(stdout);
+			snprintf(path, sizeof(path), "/ari/channels/%s/continue", id);
+			http_request(app, "POST", path, id, 0);
+			return;
+		}
+		snprintf(path, sizeof(path), "/ari/channels/%s/answer", id);
+		http_request(app, "POST", path, id, 0);
+		if (held_count == HELD_MAX) {
+			fprintf(stderr, "wsfan: too many calls held\n");
+			return;
+		}
+		h = &held[(held_head + held_count++) % HELD_MAX];
+		h->due_ns = now_ns() + (uint64_t) hold_ms * 1000000u;
+		h->app = app;
+		snprintf(h->id, sizeof(h->id), "%s", id);
 	}
+}
+
+/*! Hang up the held calls that are due; returns ms until the next one (or 200). */
+static int hang_up_due(void)
+{
+	uint64_t now = now_ns();
+	char path[256];
+
+	while (held_count && held[held_head].due_ns <= now) {
+		struct held *h = &held[held_head];
+
+		snprintf(path, sizeof(path), "/ari/channels/%s", h->id);
+		http_request(h->app, "DELETE", path, h->id, 0);
+		held_head = (held_head + 1) % HELD_MAX;
+		held_count--;
+	}
+	if (!held_count) {
+		return 200;
+	}
+	return (int) ((held[held_head].due_ns - now) / 1000000u) + 1;
 }
 
 static void on_message(int app, const char *msg, size_t len)
@@ -342,14 +396,27 @@ int main(int argc, char **argv)
 	struct rusage usage;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: wsfan PORT USER:PASSWORD PREFIX COUNT [STALLED]\n");
+		fprintf(stderr, "usage: wsfan [ADDRESS:]PORT USER:PASSWORD PREFIX COUNT "
+			"[STALLED [claim | answer HOLD_MS]]\n");
 		return 2;
+	}
+	server_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (strchr(argv[1], ':')) {
+		*strchr(argv[1], ':') = '\0';
+		if (!inet_aton(argv[1], &server_addr)) {
+			fprintf(stderr, "wsfan: bad address %s\n", argv[1]);
+			return 2;
+		}
+		argv[1] += strlen(argv[1]) + 1;
 	}
 	port = atoi(argv[1]);
 	prefix = argv[3];
 	count = atoi(argv[4]);
 	stalled = argc > 5 ? atoi(argv[5]) : 0;
-	claiming = argc > 6 && !strcmp(argv[6], "claim");
+	claiming = argc > 6 && (!strcmp(argv[6], "claim") || !strcmp(argv[6], "answer"));
+	if (argc > 7 && !strcmp(argv[6], "answer")) {
+		hold_ms = atol(argv[7]);
+	}
 	reading = count - stalled;
 	base64(argv[2], basic_auth);
 	signal(SIGTERM, on_signal);
@@ -396,7 +463,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	while (!stop) {
-		int n = epoll_wait(ep, events, 256, 200);
+		int n = epoll_wait(ep, events, 256, hold_ms < 0 ? 200 : hang_up_due());
 
 		for (i = 0; i < n; i++) {
 			struct conn *c = events[i].data.ptr;

@@ -26,6 +26,15 @@ if [ -f "$install/.complete" ]; then
 	exit 0
 fi
 
+# One builder per release at a time; whoever waited finds it built.
+mkdir -p "$SANDBOX_CACHE"
+exec 9>"$install.lock"
+flock 9
+if [ -f "$install/.complete" ]; then
+	echo "$install"
+	exit 0
+fi
+
 root=$("$REPO_DIR/sandbox/root.sh" build)
 work="$root/usr/src/sb-build.$$"
 rm -rf "$install"

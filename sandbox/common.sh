@@ -13,9 +13,11 @@
 TEST_PACKAGES="gcc make libc6-dev python3 python3-pytest python3-websocket python3-requests \
 python3-websockets procps curl gdb nodejs npm iproute2"
 # The debian root also holds the tools of the fault, SIP and packaging work:
-# clang (libFuzzer), valgrind, SIPp, Kamailio, debhelper and lintian.
+# clang (libFuzzer), valgrind, SIPp, Kamailio, debhelper and lintian. It keeps
+# asterisk-modules' own .deb in /opt/debs (root.sh), for the package test to
+# reinstall it as an upgrade would, with no registry.
 ROOT_PACKAGES_debian="asterisk asterisk-dev asterisk-modules $TEST_PACKAGES \
-clang libclang-rt-dev valgrind sip-tester kamailio debhelper lintian fakeroot"
+clang libclang-rt-dev valgrind sip-tester kamailio build-essential debhelper lintian fakeroot"
 ROOT_PACKAGES_build="$TEST_PACKAGES build-essential pkg-config libjansson-dev libxml2-dev \
 libsqlite3-dev uuid-dev libedit-dev libssl-dev libncurses-dev xz-utils bzip2 \
 libcrypt-dev asterisk-core-sounds-en asterisk-core-sounds-en-gsm"

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Manage one Asterisk instance. Runs INSIDE the sandbox root (see enter.sh).
 #
-#   instance.sh start NAME [--stock] [--port N] [--dialplan FILE] [--overlay DIR]
-#       HTTP/ARI on 127.0.0.1:N (default 8088), AMI on 127.0.0.1:N+1000.
+#   instance.sh start NAME [--stock | --system-modules] [--port N] [--dialplan FILE] [--overlay DIR]
+#                          [--addr A] [--sip FILE]
+#       HTTP/ARI on A:N (default 127.0.0.1:8088), AMI on A:N+1000.
 #       --overlay copies DIR/*.conf over the sandbox configs (the sample
-#       configs, say); only http.conf's bindport is then set to N.
+#       configs, say); only http.conf's bindport (and bindaddr) is then set.
+#       --sip loads PJSIP (chan_pjsip and the few res_pjsip_* a call needs)
+#       with FILE as pjsip.conf, templated like the configs (@ADDR@ is A):
+#       a SIP node of a cluster, each on its own 127.0.0.N.
 #   instance.sh stop NAME
 #   instance.sh cli NAME "command"
 #
 # An instance lives in /var/lib/sb/NAME with private etc/run/log/spool/lib and
 # its own module directory: links to every module of the installed Asterisk,
 # except that the two broadcast modules are ours (from build/) unless --stock
-# is given. The installed Asterisk is the one ASTERISK_CONF describes (set by
+# is given. With --system-modules every module, ours too, is the one in the
+# installed Asterisk's module directory, as a package put it there (tests/deb),
+# and so is the third-party documentation. The installed Asterisk is the one ASTERISK_CONF describes (set by
 # enter.sh): Debian's packages by default, or a release built from source.
 set -euo pipefail
 
@@ -27,86 +33,123 @@ PKG_SBIN=$(system_dir astsbindir)
 # res_pjsip and res_pjproject stay: res_prometheus links against them (no SIP port opens).
 NOLOAD_PATTERN='^(chan_(pjsip|iax2|unistim|motif|console|audiosocket|websocket|rtp)|res_pjsip_|func_pjsip|res_hep|res_config_|res_odbc|func_odbc|cdr_|cel_|res_calendar|pbx_(lua|ael|dundi|realtime)|res_phoneprov|res_xmpp|res_smdi|app_voicemail|res_stir|res_geolocation|res_fax|res_snmp|res_corosync|res_aeap|res_speech|app_jack|app_festival|res_resolver_unbound|app_sms|app_minivm)'
 
-usage() { sed -n '2,10p' "$0" >&2; exit 2; }
+# With --sip: what an inbound call over UDP needs, loaded despite the pattern above.
+SIP_MODULES='^(chan_pjsip|res_pjsip_(session|pubsub|sdp_rtp|endpoint_identifier_ip|authenticator_digest|caller_id|rfc3326|dlg_options|logger))\.so$'
+
+usage() { sed -n '2,14p' "$0" >&2; exit 2; }
 
 dir_of() { echo "/var/lib/sb/$1"; }
 conf_of() { echo "$(dir_of "$1")/etc/asterisk.conf"; }
 
 write_configs() {
-	local name=$1 port=$2 dialplan=$3 overlay=$4 dir
+	local name=$1 port=$2 dialplan=$3 overlay=$4 addr=$5 sip=$6 dir f
 	dir=$(dir_of "$name")
 	rm -rf "$dir/log"
 	mkdir -p "$dir"/{etc,run,log,spool,lib,modules}
-	for f in "$SRC"/sandbox/configs/*.conf; do
+	# template FILE: a config with this instance's values filled in
+	template() {
 		sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" -e "s#@AMIPORT@#$((port + 1000))#g" \
-			-e "s#@AGIDIR@#$PKG_AGI#g" -e "s#@SBINDIR@#$PKG_SBIN#g" \
-			"$f" > "$dir/etc/$(basename "$f")"
+			-e "s#@ADDR@#$addr#g" -e "s#@AGIDIR@#$PKG_AGI#g" -e "s#@SBINDIR@#$PKG_SBIN#g" "$1"
+	}
+	for f in "$SRC"/sandbox/configs/*.conf; do
+		template "$f" > "$dir/etc/$(basename "$f")"
 	done
+	[ -z "$sip" ] || template "$sip" > "$dir/etc/pjsip.conf"
 	cp "$dialplan" "$dir/etc/extensions.conf"
 	if [ -n "$overlay" ]; then
 		cp "$overlay"/*.conf "$dir/etc/"
-		sed -i "s/^bindport *=.*/bindport = $port/" "$dir/etc/http.conf"
+		sed -i -e "s/^bindport *=.*/bindport = $port/" -e "s/^bindaddr *=.*/bindaddr = $addr/" \
+			"$dir/etc/http.conf"
 	fi
 	{
 		echo "[modules]"
 		echo "autoload = yes"
-		ls "$PKG_MODULES" | grep -E "$NOLOAD_PATTERN" | sed 's/^/noload => /'
+		ls "$PKG_MODULES" | grep -E "$NOLOAD_PATTERN" | { [ -z "$sip" ] && cat || grep -vE "$SIP_MODULES"; } \
+			| sed 's/^/noload => /'
 	} > "$dir/etc/modules.conf"
 }
 
 # Our modules and documentation go in with "make install", as a packager's would.
+# MODULES: ours, stock or system (see above).
 link_modules() {
-	local dir=$1 stock=$2 entry
+	local dir=$1 modules=$2 entry
 	rm -rf "$dir"/modules/* "$dir/data"
 	ln -s "$PKG_MODULES"/*.so "$dir/modules/"
-	# A private data dir: the installed one, with a documentation dir of its own.
-	mkdir -p "$dir/data/documentation/thirdparty"
+	# A private data dir: the installed one, with a documentation dir of its own
+	# (but the installed one's with system modules).
+	mkdir -p "$dir/data/documentation"
 	for entry in "$PKG_DATA"/*; do
 		[ "$(basename "$entry")" = documentation ] || ln -s "$entry" "$dir/data/"
 	done
 	for entry in "$PKG_DATA"/documentation/*; do
-		[ "$(basename "$entry")" = thirdparty ] || ln -s "$entry" "$dir/data/documentation/"
+		if [ "$(basename "$entry")" != thirdparty ] || [ "$modules" = system ]; then
+			ln -s "$entry" "$dir/data/documentation/"
+		fi
 	done
-	if [ "$stock" = 0 ]; then
+	mkdir -p "$dir/data/documentation/thirdparty"
+	if [ "$modules" = ours ]; then
 		rm -f "$dir/modules/res_stasis_broadcast.so" "$dir/modules/app_stasis_broadcast.so"
 		# Directories found from the instance's asterisk.conf, as on a real system.
 		# (Not the C API header: that would go into the installed Asterisk.)
 		make -s -C "$SRC" install DESTDIR= ASTERISK_CONF="$dir/etc/asterisk.conf" \
 			API_HEADER_DIR= >/dev/null
 		# The unit-test module, when built (make test-module).
-		if [ -f "$SRC/build/test_stasis_broadcast.so" ]; then
-			cp "$SRC/build/test_stasis_broadcast.so" "$dir/modules/"
+		# (BUILD: the Makefile's build directory, build/asan for sanitized modules.)
+		if [ -f "$SRC/${BUILD:-build}/test_stasis_broadcast.so" ]; then
+			cp "$SRC/${BUILD:-build}/test_stasis_broadcast.so" "$dir/modules/"
 		fi
+	fi
+}
+
+# Start the daemon. Two hooks for memory checking, both empty by default:
+#   SB_ASTERISK_ENV      NAME=value words for the asterisk process only
+#                        (LD_PRELOAD of a sanitizer runtime, ASAN_OPTIONS, ...)
+#   SB_ASTERISK_WRAPPER  a command that runs asterisk (valgrind ...); asterisk
+#                        then stays in the foreground of the wrapper, which
+#                        runs in the background, its output in log/wrapper.log
+launch() {
+	local name=$1 dir
+	dir=$(dir_of "$name")
+	if [ -n "${SB_ASTERISK_WRAPPER:-}" ]; then
+		# shellcheck disable=SC2086 # words on purpose
+		env ${SB_ASTERISK_ENV:-} ${SB_ASTERISK_WRAPPER} asterisk -C "$(conf_of "$name")" -f \
+			</dev/null >"$dir/log/wrapper.log" 2>&1 &
+	else
+		# shellcheck disable=SC2086
+		env ${SB_ASTERISK_ENV:-} asterisk -C "$(conf_of "$name")" -g
 	fi
 }
 
 start() {
 	local name=$1; shift
-	local stock=0 port=8088 i dialplan="$SRC/sandbox/dialplan.conf" overlay=""
+	local modules=ours port=8088 i dialplan="$SRC/sandbox/dialplan.conf" overlay="" addr=127.0.0.1 sip=""
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--stock) stock=1 ;;
+		--stock) modules=stock ;;
+		--system-modules) modules=system ;;
 		--port) port=$2; shift ;;
 		--dialplan) dialplan=$2; shift ;;
 		--overlay) overlay=$2; shift ;;
+		--addr) addr=$2; shift ;;
+		--sip) sip=$(readlink -f "$2"); shift ;;
 		*) usage ;;
 		esac
 		shift
 	done
 	stop "$name" 2>/dev/null || true
-	write_configs "$name" "$port" "$dialplan" "$overlay"
-	link_modules "$(dir_of "$name")" "$stock"
+	write_configs "$name" "$port" "$dialplan" "$overlay" "$addr" "$sip"
+	link_modules "$(dir_of "$name")" "$modules"
 	ulimit -n 16384
-	asterisk -C "$(conf_of "$name")" -g
-	# The control socket appears a moment after the daemon forks.
-	for i in $(seq 1 300); do
+	launch "$name"
+	# The control socket appears a moment after the daemon starts.
+	for i in $(seq 1 $((${SB_BOOT_SECONDS:-30} * 10))); do
 		if asterisk -C "$(conf_of "$name")" -rx "core waitfullybooted" >/dev/null 2>&1; then
 			break
 		fi
-		[ "$i" = 300 ] && { echo "instance: $name did not boot; see $(dir_of "$name")/log/messages.log" >&2; exit 1; }
+		[ "$i" = $((${SB_BOOT_SECONDS:-30} * 10)) ] && { echo "instance: $name did not boot; see $(dir_of "$name")/log/messages.log" >&2; exit 1; }
 		sleep 0.1
 	done
-	echo "instance: $name up on http://127.0.0.1:$port ($([ $stock = 1 ] && echo stock || echo our) modules)" >&2
+	echo "instance: $name up on http://$addr:$port (${modules/ours/our} modules$([ -z "$sip" ] || echo ", SIP on $addr"))" >&2
 }
 
 stop() {
@@ -115,7 +158,8 @@ stop() {
 	[ -f "$pidfile" ] || return 0
 	pid=$(cat "$pidfile")
 	asterisk -C "$(conf_of "$name")" -rx "core stop now" >/dev/null 2>&1 || true
-	for i in $(seq 1 100); do
+	# A wrapped Asterisk (valgrind) takes longer to end and to write its report.
+	for i in $(seq 1 $([ -n "${SB_ASTERISK_WRAPPER:-}" ] && echo 1200 || echo 100)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -15,6 +15,15 @@ if [ -f "$root/.complete" ]; then
 	exit 0
 fi
 
+# One builder at a time; whoever waited finds the root built.
+mkdir -p "$SANDBOX_CACHE"
+exec 9>"$root.lock"
+flock 9
+if [ -f "$root/.complete" ]; then
+	echo "$root"
+	exit 0
+fi
+
 if ! command -v mmdebstrap >/dev/null; then
 	echo "sandbox: installing mmdebstrap" >&2
 	apt-get update -qq >&2
@@ -25,9 +34,13 @@ mkdir -p "$SANDBOX_CACHE"
 tmp="$root.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
 echo "sandbox: building the $kind root in $root (about a minute)" >&2
+# Before apt's cache is cleaned: keep asterisk-modules' .deb (see common.sh).
+hooks=()
+[ "$kind" = debian ] && hooks=(--customize-hook='mkdir -p "$1/opt/debs" &&
+	cp "$1"/var/cache/apt/archives/asterisk-modules_*.deb "$1/opt/debs/"')
 mmdebstrap --variant=apt \
 	--aptopt='Acquire::Check-Valid-Until "false"' \
-	--include="$(root_packages "$kind" | xargs | tr ' ' ',')" \
+	--include="$(root_packages "$kind" | xargs | tr ' ' ',')" "${hooks[@]}" \
 	sid "$tmp" </dev/null >&2
 # Keep the root's own apt usable for later installs (the Release file is stale).
 echo 'Acquire::Check-Valid-Until "false";' > "$tmp/etc/apt/apt.conf.d/99no-valid-until"

@@ -2,26 +2,46 @@
 // A competing StasisBroadcast agent built on the ari-client package.
 //
 //   node agent.js --name sales-1 --wants sales,vip [--url http://127.0.0.1:8088]
+//   node agent.js --name any-1 --url http://10.0.0.11:8088,http://10.0.0.12:8088 --hold 2000
 //
-// It connects as ARI application NAME. For every CallBroadcast it decides from
-// the call (caller, called, the BC_TAG channel variable listed in ari.conf
+// It connects as ARI application NAME to every Asterisk node given (--url, a
+// comma-separated list or repeated), one ari-client each. A call is offered by
+// the node that received it, so the agent claims it on that node, the one
+// whose CallBroadcast it is. For every CallBroadcast it decides from the call
+// (caller, called, the BC_TAG channel variable listed in ari.conf
 // `channelvars`) whether to claim it. On 204 it owns the call: on StasisStart
-// it answers, plays a sound and hangs up. 409 means another agent was faster;
-// 404 means the offer is over (timed out, caller gone, or not offered to us).
+// it answers, plays a sound (or holds the call --hold milliseconds) and hangs
+// up. 409 means another agent was faster; 404 means the offer is over (timed
+// out, caller gone, or not offered to us).
+//
+// When a node goes away the agent keeps serving the others and reconnects to
+// it with exponential backoff (0.25 s doubling up to 4 s, with jitter). It
+// does so itself rather than through ari-client's own retries: a node that
+// restarts must be asked for its API again, and the wait must stay short.
 'use strict';
 
 const ari = require('ari-client');
 
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 4000;
+
 function parseArgs(argv) {
-  const args = { url: 'http://127.0.0.1:8088', user: 'asterisk', password: 'asterisk',
-    wants: '*', sound: 'beep' };
+  const args = { url: [], user: 'asterisk', password: 'asterisk', wants: '*', sound: 'beep',
+    hold: '0' };
   for (let i = 2; i < argv.length; i += 2) {
-    args[argv[i].replace(/^--/, '')] = argv[i + 1];
+    const key = argv[i].replace(/^--/, '');
+    if (key === 'url') {
+      args.url.push(...argv[i + 1].split(',').filter(Boolean));
+    } else {
+      args[key] = argv[i + 1];
+    }
   }
   if (!args.name) {
-    throw new Error('usage: node agent.js --name APP [--wants a,b] [--url URL]');
+    throw new Error('usage: node agent.js --name APP [--wants a,b] [--url URL[,URL...]] [--hold MS]');
   }
+  if (args.url.length === 0) args.url.push('http://127.0.0.1:8088');
   args.wants = new Set(args.wants.split(','));
+  args.hold = Number(args.hold);
   return args;
 }
 
@@ -42,10 +62,11 @@ function claimOutcome(err) {
   return message;
 }
 
-async function main() {
-  const args = parseArgs(process.argv);
-  const client = await ari.connect(args.url, args.user, args.password);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const say = (args, text) => console.log(`${args.name}: ${text}`);
 
+// Handle the events of one node's client; claims go back to that node.
+function serveCalls(args, client, node) {
   // The routing decision: claim calls tagged with something we handle.
   const wantsCall = (event) => {
     const tag = (event.channel.channelvars || {}).BC_TAG || '';
@@ -54,8 +75,9 @@ async function main() {
 
   client.on('CallBroadcast', async (event) => {
     const channelId = event.channel.id;
+    const call = `${channelId} on ${node} from ${event.caller || '-'}`;
     if (!wantsCall(event)) {
-      console.log(`${args.name}: pass on ${channelId} from '${event.caller}' to '${event.called}'`);
+      say(args, `pass on ${call} to ${event.called}`);
       return;
     }
     let error = null;
@@ -65,26 +87,88 @@ async function main() {
       error = err;
     }
     const outcome = claimOutcome(error);
-    const words = { 204: 'WON', 409: 'lost (already claimed)', 404: 'too late (offer over)' };
-    console.log(`${args.name}: ${words[outcome] || 'claim failed: ' + outcome} ${channelId}`);
+    const words = { 204: `WON ${call}`, 409: `lost ${call} (already claimed)`,
+      404: `too late for ${call} (offer over)` };
+    say(args, words[outcome] || `claim failed for ${call}: ${outcome}`);
   });
 
   client.on('StasisStart', async (event, channel) => {
-    await channel.answer();
-    const playback = client.Playback();
-    playback.once('PlaybackFinished', async () => {
-      await channel.hangup().catch(() => {});
-      console.log(`${args.name}: hung up ${channel.id}`);
-    });
-    await channel.play({ media: `sound:${args.sound}` }, playback);
-    console.log(`${args.name}: answered ${channel.id}, playing ${args.sound}`);
+    const hangUp = async () => {
+      try {
+        await channel.hangup();
+        say(args, `hung up ${channel.id} on ${node}`);
+      } catch (err) {
+        say(args, `hangup failed for ${channel.id} on ${node}: ${err.message}`);
+      }
+    };
+    try {
+      await channel.answer();
+      if (args.hold) {
+        say(args, `answered ${channel.id} on ${node}, holding ${args.hold} ms`);
+        setTimeout(hangUp, args.hold);
+        return;
+      }
+      const playback = client.Playback();
+      playback.once('PlaybackFinished', hangUp);
+      await channel.play({ media: `sound:${args.sound}` }, playback);
+      say(args, `answered ${channel.id} on ${node}, playing ${args.sound}`);
+    } catch (err) {
+      say(args, `answer failed for ${channel.id} on ${node}: ${err.message}`);
+    }
   });
-
-  await client.start(args.name);
-  console.log(`${args.name}: connected`);
 }
 
-main().catch((err) => {
-  console.error(err.message);
-  process.exit(1);
-});
+// One connection to a node, from connect to loss: resolves with the reason it
+// ended. ari-client would retry on its own; at the first sign of loss it is
+// stopped and dropped, and keepConnected() starts over with a fresh client.
+async function connectOnce(args, url, node) {
+  const client = await ari.connect(url, args.user, args.password);
+  const lost = new Promise((resolve) => {
+    client.once('WebSocketReconnecting', (err) => resolve(err ? err.message : 'closed'));
+    client.once('WebSocketMaxRetries', (err) => resolve(err ? err.message : 'gave up'));
+  });
+  serveCalls(args, client, node);
+  const started = client.start(args.name).then(() => null);
+  const failed = await Promise.race([started, lost]);
+  if (failed === null) {
+    say(args, `connected to ${node}`);
+  }
+  const reason = failed || await lost;
+  client.removeAllListeners();
+  // A retry ari-client had already scheduled must not come back to life.
+  client.on('WebSocketConnected', () => client.stop());
+  client.stop();
+  return { reason, connected: failed === null };
+}
+
+async function keepConnected(args, url) {
+  const node = new URL(url).host;
+  let delay = BACKOFF_FIRST_MS;
+  for (;;) {
+    let outcome;
+    try {
+      outcome = await connectOnce(args, url, node);
+    } catch (err) {
+      outcome = { reason: err.message, connected: false };
+    }
+    if (outcome.connected) {
+      delay = BACKOFF_FIRST_MS;
+      say(args, `disconnected from ${node} (${outcome.reason}); reconnecting`);
+    }
+    const pause = delay * (0.8 + Math.random() * 0.4);
+    if (!outcome.connected) {
+      say(args, `cannot reach ${node} (${outcome.reason}); retrying in ${(pause / 1000).toFixed(2)} s`);
+      delay = Math.min(delay * 2, BACKOFF_MAX_MS);
+    }
+    await sleep(pause);
+  }
+}
+
+function main() {
+  const args = parseArgs(process.argv);
+  for (const url of args.url) {
+    keepConnected(args, url);
+  }
+}
+
+main();

@@ -21,11 +21,12 @@ PASSWORD = "test"
 class Ari:
     """HTTP access to one Asterisk instance's ARI."""
 
-    def __init__(self, port, user=USER, password=PASSWORD):
+    def __init__(self, port, user=USER, password=PASSWORD, host="127.0.0.1"):
         self.port = port
+        self.host = host
         self.user = user
         self.password = password
-        self.base = f"http://127.0.0.1:{port}/ari"
+        self.base = f"http://{host}:{port}/ari"
         self._local = threading.local()
 
     @property
@@ -121,7 +122,7 @@ class App:
         self.on_event = on_event
         self.events = []
         self._cond = threading.Condition()
-        url = (f"ws://127.0.0.1:{ari.port}/ari/events?app={name}"
+        url = (f"ws://{ari.host}:{ari.port}/ari/events?app={name}"
                f"&api_key={ari.user}:{ari.password}")
         self.ws = websocket.create_connection(url, timeout=10)
         self.ws.settimeout(None)

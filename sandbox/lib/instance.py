@@ -9,19 +9,32 @@ SCRIPT = REPO / "sandbox" / "instance.sh"
 
 
 class Instance:
-    def __init__(self, name, port, stock=False, overlay=None):
+    def __init__(self, name, port, stock=False, overlay=None, addr="127.0.0.1", sip=None,
+                 dialplan=None, system_modules=False):
         self.name = name
         self.port = port
         self.stock = stock
+        self.system_modules = system_modules  # the installed ones, ours too (a package)
         self.overlay = overlay
+        self.addr = addr
+        self.sip = sip            # a pjsip.conf template: load PJSIP (a SIP node)
+        self.dialplan = dialplan
         self.dir = Path("/var/lib/sb") / name
 
     def start(self):
         args = [str(SCRIPT), "start", self.name, "--port", str(self.port)]
         if self.stock:
             args.append("--stock")
+        if self.system_modules:
+            args.append("--system-modules")
         if self.overlay:
             args += ["--overlay", str(self.overlay)]
+        if self.addr != "127.0.0.1":
+            args += ["--addr", self.addr]
+        if self.sip:
+            args += ["--sip", str(self.sip)]
+        if self.dialplan:
+            args += ["--dialplan", str(self.dialplan)]
         subprocess.run(args, check=True)
         return self
 
@@ -32,6 +45,11 @@ class Instance:
         done = subprocess.run([str(SCRIPT), "cli", self.name, command],
                               check=True, capture_output=True, text=True)
         return done.stdout
+
+    @property
+    def pid(self):
+        """The running Asterisk's process id (its pid file)."""
+        return int((self.dir / "run" / "asterisk.pid").read_text())
 
     @property
     def ami_port(self):

@@ -2,7 +2,9 @@
 ARI applications per test, and calls that are always hung up afterwards.
 
 SB_TARGET=stock runs the same suite against the stock modules (to see which
-[strict] behaviours they lack); the default is our modules.
+[strict] behaviours they lack); the default is our modules, built and installed
+with make install. SB_TARGET=system runs it against the modules the installed
+Asterisk's module directory has: ours, once their package is installed (tests/deb).
 """
 
 import os
@@ -38,7 +40,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def asterisk():
-    instance = Instance("e2e-" + TARGET, 8088, stock=(TARGET == "stock")).start()
+    instance = Instance("e2e-" + TARGET, 8088, stock=(TARGET == "stock"),
+                        system_modules=(TARGET == "system")).start()
     yield instance
     instance.stop()
 
@@ -59,6 +62,14 @@ def samples():
 @pytest.fixture
 def sample_ari(samples):
     return Ari(samples.port, user="asterisk", password="asterisk")  # samples' ari.conf
+
+
+@pytest.fixture(scope="session")
+def node_modules():
+    """The Node example's dependencies (ari-client), installed from its lock
+    file before the sandbox went offline (sandbox/enter.sh)."""
+    installed = REPO / "examples" / "node" / "node_modules" / "ari-client"
+    assert installed.is_dir(), "examples/node/node_modules is missing (run through sandbox/enter.sh)"
 
 
 @pytest.fixture

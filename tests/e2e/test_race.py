@@ -4,7 +4,7 @@ import concurrent.futures
 import statistics
 import time
 
-from helpers import check_outcome
+from helpers import check_outcome, wait_until
 
 RACERS = 8
 CALLS = 100
@@ -20,6 +20,11 @@ def test_eight_racers_hundred_calls_one_winner_each(apps, calls, observer):
 
     with concurrent.futures.ThreadPoolExecutor(IN_FLIGHT) as pool:
         outcomes = list(pool.map(one_call, range(CALLS)))
+    # Every recipient is sent every offer, but under load an offer queued
+    # behind another send to the same application may come after the call
+    # ended (then its claim is 404): wait until every racer has had each one.
+    wait_until(lambda: all(call.channel_id in r.claims for call, _ in outcomes for r in racers),
+               10, "every racer to have been offered every call")
 
     for call, (status, reported, recipients, _) in outcomes:
         statuses = {r.name: r.claims.get(call.channel_id) for r in racers}
