@@ -24,6 +24,7 @@ const ari = require('ari-client');
 
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 4000;
+const CONNECT_TIMEOUT_MS = 10000;
 
 function parseArgs(argv) {
   const args = { url: [], user: 'asterisk', password: 'asterisk', wants: '*', sound: 'beep',
@@ -118,11 +119,34 @@ function serveCalls(args, client, node) {
   });
 }
 
+// Whether the node's ARI answers now (a node still booting says 503). Asked
+// first because ari.connect() does not report a refusal of its API documents
+// as an error: its HTTP library throws it out of band (see main()).
+async function ariAnswers(args, url) {
+  const auth = Buffer.from(`${args.user}:${args.password}`).toString('base64');
+  const response = await fetch(`${url.replace(/\/$/, '')}/ari/api-docs/resources.json`, {
+    headers: { Authorization: `Basic ${auth}` },
+    signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS),
+  });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+}
+
+// ari.connect(), or an error if it neither succeeds nor fails in time.
+function connectWithin(args, url, ms) {
+  let timer;
+  const timeout = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer to connect')), ms);
+  });
+  return Promise.race([ari.connect(url, args.user, args.password), timeout])
+    .finally(() => clearTimeout(timer));
+}
+
 // One connection to a node, from connect to loss: resolves with the reason it
 // ended. ari-client would retry on its own; at the first sign of loss it is
 // stopped and dropped, and keepConnected() starts over with a fresh client.
 async function connectOnce(args, url, node) {
-  const client = await ari.connect(url, args.user, args.password);
+  await ariAnswers(args, url);
+  const client = await connectWithin(args, url, CONNECT_TIMEOUT_MS);
   const lost = new Promise((resolve) => {
     client.once('WebSocketReconnecting', (err) => resolve(err ? err.message : 'closed'));
     client.once('WebSocketMaxRetries', (err) => resolve(err ? err.message : 'gave up'));
@@ -166,6 +190,18 @@ async function keepConnected(args, url) {
 
 function main() {
   const args = parseArgs(process.argv);
+  // ari-client's HTTP library throws a refused request for the API documents
+  // (a node that went down between ariAnswers() and connect) out of band,
+  // as "STATUS : ... URL". That one costs a connection attempt, which
+  // connectWithin() gives up on, not the agent; anything else still ends it.
+  process.on('uncaughtException', (err) => {
+    if (/^\d{3} : /.test(String(err))) {
+      say(args, `ari-client: ${err}`);
+      return;
+    }
+    console.error(err);
+    process.exit(1);
+  });
   for (const url of args.url) {
     keepConnected(args, url);
   }

@@ -74,7 +74,7 @@ def test_kill_minus_nine_in_mid_load_and_restart(node, agents):
 
     for agent in agents:
         wait_until(agent._cond, lambda: agent.connected_to(f"127.0.0.1:{PORT}", since=killed_at),
-                   30, f"{agent.name} to reconnect")
+                   30, f"{agent.name} to reconnect; it said {agent.lines[-6:]}")
 
     after = offer_calls(ari, CALLS)
     for call in after:
