@@ -21,7 +21,8 @@ suites=$(cd "$REPO_DIR/tests" && ls -d */ci.sh 2>/dev/null | cut -d/ -f1 | xargs
 [ -z "${SB_SUITES:-}" ] || { suites=$SB_SUITES; versions=${SB_MATRIX:-}; }
 [ -z "${SB_MATRIX:-}" ] || suites=${SB_SUITES:-}
 [ -z "${ASTERISK_SRC:-}" ] || { versions=$ASTERISK_SRC; suites=""; }
-args=$(printf ' %q' "$@")
+args=""
+[ $# = 0 ] || args=$(printf ' %q' "$@")  # (printf alone would give one empty argument)
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 

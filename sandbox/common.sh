@@ -24,7 +24,8 @@ libcrypt-dev asterisk-core-sounds-en asterisk-core-sounds-en-gsm"
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SANDBOX_CACHE=${SANDBOX_CACHE:-/var/cache/stasis-broadcast}
-# Release sources for the version matrix (never in git): see ../shared/asterisk-src/README.md
+# Release sources for the version matrix (never in git): see ../shared/asterisk-src/README.md.
+# A tarball found there is also kept in the cache, so a checkout elsewhere finds it too.
 ASTERISK_SRC_DIR=${ASTERISK_SRC_DIR:-$REPO_DIR/../shared/asterisk-src}
 
 die() { echo "sandbox: $*" >&2; exit 1; }
@@ -46,13 +47,26 @@ root_path() {
 
 # asterisk_tarball VERSION|PATH: the release tarball for a version or path
 asterisk_tarball() {
-	local tarball=$1
+	local tarball=$1 name dir
 	case $tarball in
-	*/* | *.tar.*) ;;
-	*) tarball="$ASTERISK_SRC_DIR/asterisk-$1.tar.xz" ;;
+	*/* | *.tar.*)
+		[ -f "$tarball" ] || die "no Asterisk release tarball at $tarball"
+		readlink -f "$tarball"
+		return ;;
 	esac
-	[ -f "$tarball" ] || die "no Asterisk release tarball at $tarball"
-	readlink -f "$tarball"
+	name="asterisk-$1.tar.xz"
+	for dir in "$ASTERISK_SRC_DIR" "$SANDBOX_CACHE/asterisk-src"; do
+		if [ -f "$dir/$name" ]; then
+			if [ "$dir" != "$SANDBOX_CACHE/asterisk-src" ]; then
+				mkdir -p "$SANDBOX_CACHE/asterisk-src"
+				cmp -s "$dir/$name" "$SANDBOX_CACHE/asterisk-src/$name" ||
+					cp "$dir/$name" "$SANDBOX_CACHE/asterisk-src/$name"
+			fi
+			readlink -f "$dir/$name"
+			return
+		fi
+	done
+	die "no Asterisk release tarball $name in $ASTERISK_SRC_DIR (nor in $SANDBOX_CACHE/asterisk-src)"
 }
 
 # asterisk_install_dir TARBALL: where its build is cached (by content and by
