@@ -90,9 +90,9 @@ def test_a_flood_of_bad_credentials_gets_401_and_the_calls_go_on(apps, calls, ar
         print(f"\n  claim round trip p99: {p99(quiet):.2f} ms quiet, {p99(busy):.2f} ms during "
               f"a flood of {FLOOD} bad-credential claims ({ratio:.2f}x); "
               f"medians {statistics.median(quiet):.2f} / {statistics.median(busy):.2f} ms")
-    # Benchmarks measure speed; this only catches a flood that holds claims up
-    # (the goal, 2x, is reported above and in the benchmark report).
-    assert ratio < 10, f"p99 {p99(quiet):.2f} ms -> {p99(busy):.2f} ms under the flood"
+    # Speed is for benchmarks (the figures above, on a quiet machine); this only
+    # catches claims that queue behind the flood.
+    assert p99(busy) < 250, f"p99 {p99(quiet):.2f} ms -> {p99(busy):.2f} ms under the flood"
 
 
 ODD_VALUES = [

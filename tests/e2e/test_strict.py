@@ -151,8 +151,8 @@ def test_a_stalled_application_does_not_delay_the_others(apps, ari, asterisk):
     """Large offers until the stalled socket is full and ARI gives up writing to
     it (its write times out; ARI logs the failure, and may also unregister the
     application): the live applications are offered every call meanwhile
-    without waiting for that (ARI's write timeout is 100 ms or more; stock
-    modules hold every offer up by it)."""
+    without waiting for that (ARI's write timeout, 1 s here; stock modules
+    hold every offer up by it)."""
     stalled_name = apps.prefix + "stalled"
     mark = asterisk.log_mark()
     stalled = stalled_websocket(asterisk.port, stalled_name)
@@ -179,5 +179,7 @@ def test_a_stalled_application_does_not_delay_the_others(apps, ari, asterisk):
             raise AssertionError("ARI never gave up on the stalled socket: nothing was tested")
     finally:
         stalled.close()
-    assert max(delays) < 0.1, \
+    # ARI waits up to websocket_write_timeout (1 s in the sandbox's ari.conf)
+    # on the stalled socket: an offer that waited for it waited that long.
+    assert max(delays) < 0.5, \
         f"a live offer waited {max(delays) * 1000:.0f} ms (of {len(delays)} offers)"
