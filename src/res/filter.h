@@ -22,6 +22,8 @@
 #define FILTER_MAX_REPEAT 32
 /*! Largest size of the pattern once every interval is spelt out. */
 #define FILTER_MAX_WEIGHT 1024
+/*! Most anchors ('^', '$') accepted once every interval is spelt out. */
+#define FILTER_MAX_ANCHORS 16
 
 /*!
  * \brief Decide whether \a pattern is safe to run on a channel thread.
