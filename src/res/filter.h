@@ -26,6 +26,23 @@
 #define FILTER_MAX_ANCHORS 16
 
 /*!
+ * What the rules promise: compiling an accepted pattern and matching it
+ * against four 256-character names costs less than this much CPU time (us).
+ * The unit tests and the fuzz target check it, with the allowance below when
+ * they run with AddressSanitizer, whose allocator makes every allocation of
+ * regcomp() several times dearer.
+ */
+#define FILTER_COST_PROMISE_US 50000
+#ifndef __has_feature
+#define __has_feature(feature) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define FILTER_COST_BOUND_US (FILTER_COST_PROMISE_US * 5)
+#else
+#define FILTER_COST_BOUND_US FILTER_COST_PROMISE_US
+#endif
+
+/*!
  * \brief Decide whether \a pattern is safe to run on a channel thread.
  *
  * \param pattern the POSIX extended regular expression
