@@ -90,28 +90,47 @@ class HttpConnection:
 class HttpPool:
     """Keep-alive connections to one server, reused across requests."""
 
+    # Asterisk closes a connection idle for http.conf's session_keep_alive
+    # (15 s by default); one idle longer than this is not reused.
+    IDLE_S = 10
+
     def __init__(self, host, port, auth=None):
         self.host, self.port = host, port
         self.auth = auth
-        self.idle = []
+        self.idle = []        # (connection, idle since), the most recent last
         self.opened = set()   # every connection, idle or busy, until closed
+
+    def take(self):
+        """An idle connection recent enough to reuse, or None."""
+        while self.idle:
+            connection, since = self.idle.pop()
+            if time.monotonic() - since < self.IDLE_S:
+                return connection
+            connection.close()
+            self.opened.discard(connection)
+        return None
 
     async def request(self, method, path, **kwargs):
         headers = dict(kwargs.pop("headers", None) or {})
         if self.auth:
             headers.setdefault("Authorization", basic_auth(*self.auth))
         for attempt in (1, 2):
-            connection = self.idle.pop() if self.idle else HttpConnection(self.host, self.port)
+            # Even a recent one may have been closed under us: the retry
+            # takes a new connection.
+            connection = self.take() if attempt == 1 else None
+            reused = connection is not None
+            connection = connection or HttpConnection(self.host, self.port)
             self.opened.add(connection)
             try:
                 response = await connection.request(method, path, headers=headers, **kwargs)
             except (ConnectionError, asyncio.IncompleteReadError, OSError):
                 connection.close()
-                if attempt == 2:
+                self.opened.discard(connection)
+                if not reused:
                     raise
-                continue  # a kept-alive connection the server had closed
+                continue
             if connection.writer:
-                self.idle.append(connection)
+                self.idle.append((connection, time.monotonic()))
             return response
 
     def close(self):

@@ -117,6 +117,7 @@ class Soak:
         self.agents = []
         self.rss = []                         # (calls begun, RSS kB)
         self.offers_seen = 0                  # CallBroadcasts the agents received
+        self.requests_failed = 0              # agents' HTTP requests cut off (also on retry)
 
     def fault(self, kind, probability=None):
         """Roll for a fault; count it when it happens."""
@@ -287,6 +288,7 @@ class Soak:
                   "scenarios": dict(collections.Counter(c.scenario for c in self.calls.values())),
                   "claims": dict(collections.Counter(s for c in self.calls.values()
                                                      for _, s in c.claims)),
+                  "agent_requests_failed": self.requests_failed,
                   "invariants_broken": len(self.broken), "broken": self.broken[:50],
                   "rss_kb": self.rss, "rss_growth_after_warmup_kb": growth}
         return result
@@ -322,7 +324,20 @@ class Agent:
     def spawn(self, coroutine):
         task = asyncio.ensure_future(coroutine)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self.done)
+
+    def done(self, task):
+        """A request cut off is what a real agent sees now and then: counted,
+        and the call's invariant still has to hold. Anything else is a bug of
+        the soak, and fails it."""
+        self.tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, (ConnectionError, asyncio.IncompleteReadError, OSError)):
+            self.soak.requests_failed += 1
+        elif error:
+            self.soak.break_invariant(None, f"agent {self.name}: {error!r}")
 
     async def read(self, ws):
         async for event in ws.events():
@@ -611,7 +626,8 @@ def main():
     if args.report:
         Path(args.report).write_text(json.dumps(result, indent=1))
     print(f"summary: {result['calls']} calls at {result['calls_per_second']}/s, "
-          f"{sum(result['faults'].values())} faults, {result['invariants_broken']} invariants broken")
+          f"{sum(result['faults'].values())} faults, {result['invariants_broken']} invariants broken, "
+          f"{result['agent_requests_failed']} agent requests cut off")
     sys.exit(1 if result["invariants_broken"] else 0)
 
 
