@@ -1,7 +1,9 @@
 """Start, stop and talk to a sandboxed Asterisk instance (inside the root)."""
 
 import os
+import re
 import subprocess
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,3 +72,15 @@ class Instance:
         with open(self.log_path, "rb") as log:
             log.seek(mark)
             return log.read().decode("utf-8", "replace")
+
+    def wait_log(self, mark, pattern, timeout=5):
+        """The first match of PATTERN in the log since MARK, waiting for it:
+        Asterisk's logger thread writes the file a little after the fact."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log_since(mark)
+            match = re.search(pattern, log)
+            if match or time.monotonic() > deadline:
+                assert match, f"no {pattern!r} in the log within {timeout} s: {log[-2000:]}"
+                return match
+            time.sleep(0.02)

@@ -114,9 +114,8 @@ def test_bad_filter_offers_to_nobody_and_fails(apps, calls, observer, asterisk, 
     assert (status, winner, recipients) == ("FAILED", "", 0)
     assert elapsed < 100
     assert bystander.find("CallBroadcast") == [] and observer.find("CallBroadcast") == []
-    log = asterisk.log_since(mark)
-    assert re.search(r"ERROR.*Local/offer@broadcast-\w+;2: app_filter '"
-                     + re.escape(pattern) + "' refused.*" + re.escape(reason), log), log[-2000:]
+    asterisk.wait_log(mark, r"ERROR.*Local/offer@broadcast-\w+;2: app_filter '"
+                      + re.escape(pattern) + "' refused.*" + re.escape(reason))
 
 
 def test_channel_variables_are_set_on_every_path(apps, calls, observer):
