@@ -11,4 +11,4 @@ sip) benches="bench/sip_load.py" ;;
 esac
 SB_EXPORT=bench/results "$repo/sandbox/enter.sh" \
 	"make -s all && export BENCH_QUICK=${BENCH_QUICK:-} && $(printf 'python3 -u %s && ' $benches)true"
-ls -d "$repo"/bench/results/*/ | tail -n 1
+ls -td "$repo"/bench/results/*/ | head -n 1   # the newest report

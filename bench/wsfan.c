@@ -190,7 +190,12 @@ static void http_request(int app, const char *method, const char *path, const ch
 	int slot;
 
 	if (h->pending_count == PENDING_MAX) {
-		fprintf(stderr, "wsfan: too many requests in flight\n");
+		/* Asterisk is not keeping up: said once, the trial fails anyway. */
+		static int said;
+
+		if (!said++) {
+			fprintf(stderr, "wsfan: too many requests in flight, dropping requests\n");
+		}
 		return;
 	}
 	snprintf(request, sizeof(request), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
