@@ -54,6 +54,15 @@ def machine():
             "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)}
 
 
+def results_dir():
+    """(today's date, bench/results/DATE-Ncpu[-quick]/, created): where both
+    reports of one machine and day go, side by side."""
+    date = datetime.date.today().isoformat()
+    out = BENCH / "results" / f"{date}-{os.cpu_count()}cpu{'-quick' if QUICK else ''}"
+    out.mkdir(parents=True, exist_ok=True)
+    return date, out
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--report":
         rewrite_report(Path(sys.argv[2]))
@@ -87,9 +96,7 @@ def main():
         for target in targets.values():
             target.stop()
 
-    date = datetime.date.today().isoformat()
-    out = BENCH / "results" / f"{date}-{os.cpu_count()}cpu{'-quick' if QUICK else ''}"
-    out.mkdir(parents=True, exist_ok=True)
+    date, out = results_dir()
     summary = summarise(raw)
     (out / "report.json").write_text(json.dumps({"date": date, "machine": machine(),
                                                  "rounds": ROUNDS, "summary": summary,

@@ -20,7 +20,6 @@ with one stalled agent among them (connected, never reading):
 Writes bench/results/DATE-Ncpu[-quick]/sip.md and sip.json.
 """
 
-import datetime
 import itertools
 import json
 import os
@@ -266,7 +265,7 @@ def report_markdown(date, where, sections):
 
 
 def main():
-    from run import machine  # the same machine description as the main report
+    from run import machine, results_dir  # the same machine and place as the main report
 
     wsfan = build_wsfan()
     targets = {name: SipTarget(name) for name in ADDRESSES}
@@ -279,9 +278,7 @@ def main():
     finally:
         for target in targets.values():
             target.stop()
-    date = datetime.date.today().isoformat()
-    out = BENCH / "results" / f"{date}-{os.cpu_count()}cpu{'-quick' if QUICK else ''}"
-    out.mkdir(parents=True, exist_ok=True)
+    date, out = results_dir()
     (out / "sip.json").write_text(json.dumps({"date": date, "machine": machine(),
                                               "sections": sections}, indent=1))
     (out / "sip.md").write_text(report_markdown(date, machine(), sections))
