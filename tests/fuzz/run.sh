@@ -98,6 +98,10 @@ report() {
 	printf 'fuzz: %-12s %10s execs in %ss, %s, corpus %s seeds + %s found, %s findings\n' \
 		"$target" "${execs:-?}" "$took" "${stats:-cov ?}" "$seeds" "$grown" "$findings"
 	if [ "$findings" != 0 ]; then
+		# The summary line names it: CI shows the end of the output.
+		first=$(grep -a -m1 -E '==FUZZ==|ERROR: (AddressSanitizer|libFuzzer)|runtime error:|deadly signal|^(Direct|Indirect) leak of' \
+			"$log" | cut -c1-240)
+		failures="$failures; $target after ${took}s: ${first:-no report line}"
 		echo "fuzz: $target: findings in $dir/findings; the report:"
 		grep -a -m1 -A30 -E '==FUZZ==|ERROR: (AddressSanitizer|libFuzzer)|runtime error:|deadly signal' \
 			"$log" | sed 's/^/    /'
@@ -107,6 +111,7 @@ report() {
 	fi
 	if [ -z "$execs" ] || ! grep -aq '^Done [0-9]* runs' "$log"; then
 		echo "fuzz: $target did not finish; see $log"
+		failures="$failures; $target did not finish after ${took}s: $(tail -n1 "$log" | cut -c1-160)"
 		total_findings=$((total_findings + 1))
 		return 1
 	fi
@@ -115,6 +120,7 @@ report() {
 start=$(date +%s)
 total_execs=0
 total_findings=0
+failures=""
 failed=0
 count=0
 for target in $targets; do
@@ -123,5 +129,5 @@ for target in $targets; do
 	count=$((count + 1))
 done
 echo "fuzz: results in $out ($(($(date +%s) - start))s in all)"
-echo "summary: $count targets, $total_execs execs, $total_findings findings"
+echo "summary: $count targets, $total_execs execs, $total_findings findings$failures"
 exit "$failed"
