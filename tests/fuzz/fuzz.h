@@ -30,6 +30,8 @@ struct fuzz_target {
 	int (*setup)(void);
 	/*! libFuzzer's callback: 0 to keep the input, -1 to keep it out of the corpus */
 	int (*one_input)(const uint8_t *data, size_t size);
+	/*! Optional, once when a run ends without a finding: print "fuzz: note: ..." lines */
+	void (*finish)(void);
 };
 
 extern const struct fuzz_target fuzz_arguments;

@@ -145,6 +145,9 @@ static void *watchdog(void *unused)
 static void leave_now(int status, void *unused)
 {
 	if (!status) {
+		if (current && current->finish) {
+			current->finish();
+		}
 		fprintf(stderr, "fuzz: leak check at the end of the run\n");
 		if (__lsan_do_recoverable_leak_check()) {
 			status = LEAK_EXIT_STATUS;

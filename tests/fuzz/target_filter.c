@@ -14,9 +14,12 @@
  *  - filter_compile() refuses whatever filter_check_safe() refuses, and a
  *    refusal always says why;
  *  - nothing longer than FILTER_MAX_LENGTH is accepted;
- *  - an accepted pattern is cheap: compiling it and matching it against a
- *    few adversarial 256-character application names stays under
- *    COST_BOUND_US of this thread's CPU time. CPU time rather than wall time,
+ *  - an accepted pattern is never pathological: compiling it and matching it
+ *    against a few adversarial 256-character application names stays under
+ *    COST_BOUND_US (FILTER_COST_LIMIT_US, 2 s) of this thread's CPU time.
+ *    What a typical pattern costs (FILTER_COST_PROMISE_US) is no promise for
+ *    every pattern (filter.h): the run ends with a note of its dearest
+ *    accepted pattern and how many went over that. CPU time rather than wall time,
  *    so other work on the machine cannot fake a finding; and the cheapest of
  *    a few tries, since ASan's allocator now and then recycles its quarantine
  *    inside a free() (a 4 ms pattern once measured 50 ms). A pattern that is
@@ -34,8 +37,8 @@
 #include "fuzz.h"
 
 #define WHAT "filter_compile"
-/*! Compile plus NAMES matches: the filter's promise, with ASan's allowance (filter.h). */
-#define COST_BOUND_US FILTER_COST_BOUND_US
+/*! Compile plus NAMES matches: what the rules guarantee (filter.h). */
+#define COST_BOUND_US FILTER_COST_LIMIT_US
 #define NAME_LENGTH 256
 #define NAMES 4
 #define COST_TRIES 3
@@ -93,6 +96,12 @@ static int64_t cost_of(const char *pattern, char names[NAMES][NAME_LENGTH + 1])
 	return cheapest;
 }
 
+/*! The dearest accepted pattern of the run and its cost, for finish() */
+static int64_t dearest_cost;
+static char dearest[FILTER_MAX_LENGTH + 1];
+/*! Accepted patterns of the run that cost more than a typical one */
+static int over_typical;
+
 static int one_input(const uint8_t *data, size_t size)
 {
 	char *pattern = fuzz_string(data, size);
@@ -127,6 +136,11 @@ static int one_input(const uint8_t *data, size_t size)
 	if (compiled && size > FILTER_MAX_LENGTH) {
 		fuzz_fail(WHAT, "accepted a pattern of %zu bytes", size);
 	}
+	over_typical += compiled && cost > FILTER_COST_PROMISE_US;
+	if (compiled && cost > dearest_cost) {
+		dearest_cost = cost;
+		ast_copy_string(dearest, pattern, sizeof(dearest));
+	}
 	if (compiled && cost > COST_BOUND_US) {
 		fuzz_fail(WHAT, "accepted pattern took %" PRId64 " us of CPU (the cheapest of %d "
 			"tries) to compile and match %d names of %d characters (bound %d us)", cost,
@@ -136,7 +150,29 @@ static int one_input(const uint8_t *data, size_t size)
 	return 0;
 }
 
+/*! \brief How close the run came to the cost bound. */
+static void finish(void)
+{
+	char shown[sizeof(dearest) * 4];
+	size_t used = 0;
+	const char *c;
+
+	/* Patterns hold any byte; the note is for a log. */
+	for (c = dearest; *c; c++) {
+		if (*c >= ' ' && *c < 127 && *c != '\\') {
+			shown[used++] = *c;
+		} else {
+			used += snprintf(shown + used, sizeof(shown) - used, "\\x%02x", (unsigned char) *c);
+		}
+	}
+	shown[used] = '\0';
+	fprintf(stderr, "fuzz: note: dearest accepted pattern %" PRId64 " us (limit %d us; %d "
+		"accepted patterns over the typical %d us): '%s'\n", dearest_cost, COST_BOUND_US,
+		over_typical, FILTER_COST_PROMISE_US, shown);
+}
+
 const struct fuzz_target fuzz_filter = {
 	.name = "filter",
 	.one_input = one_input,
+	.finish = finish,
 };

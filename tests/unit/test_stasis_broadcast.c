@@ -264,6 +264,7 @@ AST_TEST_DEFINE(filter_matching)
 		{ "agent_[a-z]{2,4}$", "agent_abc", 1 }, { "a[,]b", "a,b", 1 },
 		{ "^(sales|)-eu$", "-eu", 1 }, { "(^|-)agent", "x-agent", 1 },
 		{ "^x{3}$", "xxx", 1 }, { "^x{3}$", "xxxx", 0 },
+		{ "^agent-[0-9]{0,32}$", "agent-7", 1 },
 	};
 	size_t i;
 
@@ -326,6 +327,8 @@ AST_TEST_DEFINE(filter_refusals)
 		{ "(a?|$)c", "match nothing" },
 		{ "||b", "match nothing" },
 		{ "(................){32}(................){32}(................){32}", "larger than" },
+		{ "(.||x){32}(.||x){32}$", "may match nothing" },
+		{ "a?b?c?d?e?f?g?h?(a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t|u|v|w|x|y|z|){8}", "may match nothing" },
 		{ "([", "does not compile" },
 		{ "a{2,1}", "does not compile" },
 	};
