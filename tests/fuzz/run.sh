@@ -102,7 +102,7 @@ run_target() {
 # reproduces TARGET: whether the inputs kept in findings/ give a finding
 # again, each run REPLAYS times in a fresh Asterisk (log: replay.log)
 reproduces() {
-	local target=$1 dir=$out/$1 took
+	local target=$1 dir=$out/$1 took   # (took: the replay's, not the run's)
 	# shellcheck disable=SC2046 # flags and files are words
 	in_asterisk "fuzz-$target-replay" "$dir/replay.log" 300 "$target" \
 		-runs="$replays" $common_flags -artifact_prefix="$dir/replay-" $(flags_for "$target") \
@@ -139,14 +139,15 @@ report() {
 		# again, did not cause it alone: the machine did (a stall), or what
 		# earlier inputs left. Said, kept, and not a failure; a leak or a
 		# report without its input always is one.
-		if [ "${leaks:-0}" = 0 ] && [ "$inputs" != 0 ] && ! reproduces "$target"; then
-			echo "fuzz: $target: the input ran clean $replays times in a fresh Asterisk" \
-				"($dir/replay.log): not reproducible"
-			unreproduced="$unreproduced; $target (not reproducible) after ${took}s: ${first:-no report line}"
-			return 0
-		fi
-		[ "${leaks:-0}" != 0 ] || [ "$inputs" = 0 ] ||
+		if [ "${leaks:-0}" = 0 ] && [ "$inputs" != 0 ]; then
+			if ! reproduces "$target"; then
+				echo "fuzz: $target: the input ran clean $replays times in a fresh Asterisk" \
+					"($dir/replay.log): not reproducible"
+				unreproduced="$unreproduced; $target (not reproducible) after ${took}s: ${first:-no report line}"
+				return 0
+			fi
 			echo "fuzz: $target: the input gives the finding again in a fresh Asterisk ($dir/replay.log)"
+		fi
 		# The summary line names it: CI shows the end of the output.
 		failures="$failures; $target after ${took}s: ${first:-no report line}"
 		return 1
