@@ -38,20 +38,32 @@ fi
 root=$("$REPO_DIR/sandbox/root.sh" build)
 work="$root/usr/src/sb-build.$$"
 rm -rf "$install"
-mkdir -p "$install" "$work" "$root/opt/asterisk"
+mkdir -p "$install" "$work" "$root/opt/asterisk" "$SANDBOX_CACHE/logs"
 trap 'rm -rf "$work"' EXIT
-echo "sandbox: building $(basename "$tarball") into $install (about 5 minutes)" >&2
+log="$SANDBOX_CACHE/logs/asterisk-$(asterisk_release "$tarball").log"
+step "building Asterisk $(asterisk_release "$tarball") from its release source, once (about 5 minutes)" "$log"
 tar -C "$work" -xf "$tarball"
 cp "$REPO_DIR/sandbox/build-asterisk.sh" "$work/"
 
+# What this release needs to build here (sandbox/releases.conf).
+build_env=()
+for need in $(asterisk_needs "$tarball"); do
+	case $need in
+	CONFIGURE_CFLAGS=*) build_env+=("CFLAGS=-g -O2 ${need#*=}") ;;
+	*) die "sandbox/releases.conf: unknown need '$need'" ;;
+	esac
+done
+
 # The install is mounted where the prefix says, in a private mount namespace.
 unshare --mount --pid --fork --kill-child --mount-proc="$root/proc" /bin/sh -c '
-	mount --bind "$1" "$2/opt/asterisk" &&
-	exec chroot "$2" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-		/bin/bash "/usr/src/$3/build-asterisk.sh" "/usr/src/$3"' sh \
-	"$install" "$root" "$(basename "$work")" >&2 || {
+	install=$1 root=$2 work=$3; shift 3
+	mount --bind "$install" "$root/opt/asterisk" &&
+	exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+		"$@" /bin/bash "/usr/src/$work/build-asterisk.sh" "/usr/src/$work"' sh \
+	"$install" "$root" "$(basename "$work")" "${build_env[@]}" >"$log" 2>&1 || {
 	rm -rf "$install"
-	die "building $(basename "$tarball") failed"
+	tail -n 30 "$log" >&2
+	die "building $(basename "$tarball") failed; the whole log is $log"
 }
 touch "$install/.complete"
 echo "$install"

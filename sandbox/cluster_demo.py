@@ -102,6 +102,10 @@ def main():
         finally:
             narrator.stop()
     figures = run.figures
+    held, lost = set(run.calls["held"]), set(run.calls["lost"])
+    # A call node2 held may still end well: its winner had hung it up, and the
+    # BYE left node2 before the kill. The others held are lost with node2.
+    ended = sorted(held - lost)
     print("\nCounted:")
     rows = [
         ("calls sent (SIPp)", figures["calls_sent"]),
@@ -109,8 +113,11 @@ def main():
          ", ".join(f"{node} {n}" for node, n in figures["answered_per_node"].items())),
         ("  of which node2 after it came back", figures["answered_by_victim_after_return"]),
         ("calls node2 held when it was killed (its channels)", figures["held_at_kill"]),
-        ("calls lost", f"{figures['lost']} ({', '.join(map(str, run.calls['lost']))})"),
-        ("lost calls that node1 had", figures["lost_on_other_nodes"]),
+        ("  of which ended anyway (hung up, BYE already sent)",
+         f"{len(ended)}" + (f" ({', '.join(map(str, ended))})" if ended else "")),
+        ("calls lost (held by node2, not hung up yet)",
+         f"{figures['lost']} ({', '.join(map(str, run.calls['lost']))})"),
+        ("lost calls that node1 had (should be 0)", figures["lost_on_other_nodes"]),
         ("calls claimed twice / offered on two nodes",
          f"{figures['double_claimed']} / {figures['offered_on_two_nodes']}"),
         ("kill -9 -> Kamailio stops routing to node2",

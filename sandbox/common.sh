@@ -69,15 +69,38 @@ asterisk_tarball() {
 	die "no Asterisk release tarball $name in $ASTERISK_SRC_DIR (nor in $SANDBOX_CACHE/asterisk-src)"
 }
 
-# asterisk_install_dir TARBALL: where its build is cached (by content and by
-# the build script, so a changed configuration builds anew)
-asterisk_install_dir() {
-	local key
-	key=$(cat "$1" "$REPO_DIR/sandbox/build-asterisk.sh" | sha256sum | cut -c1-12)
-	echo "$SANDBOX_CACHE/asterisk-$(basename "$1" | sed -E 's/^asterisk-//; s/\.tar\..*$//')-$key"
+# asterisk_release TARBALL: the release a tarball holds ("20.19.0", "master-2026-08-06")
+asterisk_release() {
+	basename "$1" | sed -E 's/^asterisk-//; s/\.tar\..*$//'
 }
 
-# The version matrix `make check` runs: Debian's packages (with the stock
-# modules of the same names beside ours), and the last release of each
-# supported branch before Asterisk shipped its own StasisBroadcast.
+# asterisk_needs TARBALL: NAME=VALUE words the release needs to build here
+# (sandbox/releases.conf)
+asterisk_needs() {
+	awk -v release="$(asterisk_release "$1")" '$1 == release { $1 = ""; print }' \
+		"$REPO_DIR/sandbox/releases.conf"
+}
+
+# asterisk_install_dir TARBALL: where its build is cached (by content, by the
+# build script and by what the release needs, so a changed configuration
+# builds anew)
+asterisk_install_dir() {
+	local key
+	key=$({ cat "$1" "$REPO_DIR/sandbox/build-asterisk.sh"; asterisk_needs "$1"; } \
+		| sha256sum | cut -c1-12)
+	echo "$SANDBOX_CACHE/asterisk-$(asterisk_release "$1")-$key"
+}
+
+# step WHAT LOG: say in one line what is being done and where its details go
+step() {
+	echo "sandbox: $1 (details: $2)" >&2
+}
+
+# The version matrix `make check` runs. The whole suite on Debian's packages
+# (with the stock modules of the same names beside ours) and on the last
+# release of each branch before Asterisk shipped its own StasisBroadcast; the
+# named subset of tests/run.sh --edge on the edges: the first release of each
+# branch, Ubuntu 24.04's 20.6.0, Asterisk's own route built from source
+# (20.20.1, 23.4.1) and the master branch.
 MATRIX="debian 20.19.0 22.9.0 23.3.0"
+EDGE_MATRIX="20.0.0 20.6.0 20.20.1 22.0.0 23.0.0 23.4.1 master-2026-08-06"

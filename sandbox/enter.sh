@@ -72,8 +72,14 @@ node_modules_dir() {
 	if [ ! -d "$dir" ]; then
 		tmp=$(mktemp -d "$root/tmp/npm.XXXXXX")
 		cp "$lock" "$REPO_DIR/examples/node/package.json" "$tmp/"
+		mkdir -p "$SANDBOX_CACHE/logs"
+		step "installing the Node example's packages from npm, once" "$SANDBOX_CACHE/logs/npm.log"
 		chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root "${ca_env[@]}" \
-			/bin/sh -c "cd /tmp/$(basename "$tmp") && npm ci --no-audit --no-fund --loglevel=error" >&2
+			/bin/sh -c "cd /tmp/$(basename "$tmp") && npm ci --no-audit --no-fund --loglevel=error" \
+			>"$SANDBOX_CACHE/logs/npm.log" 2>&1 || {
+			tail -n 20 "$SANDBOX_CACHE/logs/npm.log" >&2
+			die "npm ci failed; the whole log is $SANDBOX_CACHE/logs/npm.log"
+		}
 		mv "$tmp/node_modules" "$dir.tmp.$$" && mv "$dir.tmp.$$" "$dir"
 		rm -rf "$tmp"
 	fi

@@ -2,10 +2,20 @@
 # Manage one Asterisk instance. Runs INSIDE the sandbox root (see enter.sh).
 #
 #   instance.sh start NAME [--stock | --system-modules] [--port N] [--dialplan FILE] [--overlay DIR]
-#                          [--addr A] [--sip FILE]
+#                          [--addr A] [--sip FILE] [--minimal] [--noload MODULE]... [--absent MODULE]...
+#                          [--no-docs] [--module FILE]...
 #       HTTP/ARI on A:N (default 127.0.0.1:8088), AMI on A:N+1000.
 #       --overlay copies DIR/*.conf over the sandbox configs (the sample
-#       configs, say); only http.conf's bindport (and bindaddr) is then set.
+#       configs, say), templated like them; http.conf's bindport (and
+#       bindaddr) is then set.
+#       --minimal writes only asterisk.conf, logger.conf, modules.conf and the
+#       dialplan: every other file comes from --overlay (a minimal configuration,
+#       as Asterisk's own testsuite gives each test).
+#       --noload adds a "noload =>" line (our modules too: load them by hand);
+#       --absent leaves a module out of the module directory altogether;
+#       --no-docs installs our modules without their documentation XML;
+#       --module adds a module file of ours (a benchmark's, say) to the directory.
+#       Our modules come from the build directory BUILD (default build/).
 #       --sip loads PJSIP (chan_pjsip and the few res_pjsip_* a call needs)
 #       with FILE as pjsip.conf, templated like the configs (@ADDR@ is A):
 #       a SIP node of a cluster, each on its own 127.0.0.N.
@@ -36,13 +46,16 @@ NOLOAD_PATTERN='^(chan_(pjsip|iax2|unistim|motif|console|audiosocket|websocket|r
 # With --sip: what an inbound call over UDP needs, loaded despite the pattern above.
 SIP_MODULES='^(chan_pjsip|res_pjsip_(session|pubsub|sdp_rtp|endpoint_identifier_ip|authenticator_digest|caller_id|rfc3326|dlg_options|logger))\.so$'
 
-usage() { sed -n '2,14p' "$0" >&2; exit 2; }
+usage() { sed -n '2,25p' "$0" >&2; exit 2; }
 
 dir_of() { echo "/var/lib/sb/$1"; }
 conf_of() { echo "$(dir_of "$1")/etc/asterisk.conf"; }
 
+# Infrastructure every instance has, even a minimal one.
+BASE_CONFIGS="asterisk.conf logger.conf"
+
 write_configs() {
-	local name=$1 port=$2 dialplan=$3 overlay=$4 addr=$5 sip=$6 dir f
+	local name=$1 port=$2 dialplan=$3 overlay=$4 addr=$5 sip=$6 minimal=$7 noload=$8 dir f
 	dir=$(dir_of "$name")
 	rm -rf "$dir/log"
 	mkdir -p "$dir"/{etc,run,log,spool,lib,modules}
@@ -51,28 +64,35 @@ write_configs() {
 		sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" -e "s#@AMIPORT@#$((port + 1000))#g" \
 			-e "s#@ADDR@#$addr#g" -e "s#@AGIDIR@#$PKG_AGI#g" -e "s#@SBINDIR@#$PKG_SBIN#g" "$1"
 	}
+	rm -f "$dir"/etc/*.conf
 	for f in "$SRC"/sandbox/configs/*.conf; do
-		template "$f" > "$dir/etc/$(basename "$f")"
+		if [ -z "$minimal" ] || [[ " $BASE_CONFIGS " == *" $(basename "$f") "* ]]; then
+			template "$f" > "$dir/etc/$(basename "$f")"
+		fi
 	done
 	[ -z "$sip" ] || template "$sip" > "$dir/etc/pjsip.conf"
 	cp "$dialplan" "$dir/etc/extensions.conf"
 	if [ -n "$overlay" ]; then
-		cp "$overlay"/*.conf "$dir/etc/"
-		sed -i -e "s/^bindport *=.*/bindport = $port/" -e "s/^bindaddr *=.*/bindaddr = $addr/" \
-			"$dir/etc/http.conf"
+		for f in "$overlay"/*.conf; do
+			template "$f" > "$dir/etc/$(basename "$f")"
+		done
+		[ ! -f "$dir/etc/http.conf" ] || sed -i -e "s/^bindport *=.*/bindport = $port/" \
+			-e "s/^bindaddr *=.*/bindaddr = $addr/" "$dir/etc/http.conf"
 	fi
 	{
 		echo "[modules]"
 		echo "autoload = yes"
-		ls "$PKG_MODULES" | grep -E "$NOLOAD_PATTERN" | { [ -z "$sip" ] && cat || grep -vE "$SIP_MODULES"; } \
-			| sed 's/^/noload => /'
+		{
+			ls "$PKG_MODULES" | grep -E "$NOLOAD_PATTERN" | { [ -z "$sip" ] && cat || grep -vE "$SIP_MODULES"; }
+			for f in $noload; do echo "$f"; done
+		} | sed 's/^/noload => /'
 	} > "$dir/etc/modules.conf"
 }
 
 # Our modules and documentation go in with "make install", as a packager's would.
 # MODULES: ours, stock or system (see above).
 link_modules() {
-	local dir=$1 modules=$2 entry
+	local dir=$1 modules=$2 absent=$3 docs=$4 entry
 	rm -rf "$dir"/modules/* "$dir/data"
 	ln -s "$PKG_MODULES"/*.so "$dir/modules/"
 	# A private data dir: the installed one, with a documentation dir of its own
@@ -93,12 +113,16 @@ link_modules() {
 		# (Not the C API header: that would go into the installed Asterisk.)
 		make -s -C "$SRC" install DESTDIR= ASTERISK_CONF="$dir/etc/asterisk.conf" \
 			API_HEADER_DIR= >/dev/null
+		[ -n "$docs" ] || rm -f "$dir"/data/documentation/thirdparty/res_stasis_broadcast-*.xml
 		# The unit-test module, when built (make test-module).
 		# (BUILD: the Makefile's build directory, build/asan for sanitized modules.)
 		if [ -f "$SRC/${BUILD:-build}/test_stasis_broadcast.so" ]; then
 			cp "$SRC/${BUILD:-build}/test_stasis_broadcast.so" "$dir/modules/"
 		fi
 	fi
+	for entry in $absent; do
+		rm -f "$dir/modules/$entry"
+	done
 }
 
 # Start the daemon. Two hooks for memory checking, both empty by default:
@@ -123,6 +147,7 @@ launch() {
 start() {
 	local name=$1; shift
 	local modules=ours port=8088 i dialplan="$SRC/sandbox/dialplan.conf" overlay="" addr=127.0.0.1 sip=""
+	local minimal="" noload="" absent="" docs=1 extra=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--stock) modules=stock ;;
@@ -132,13 +157,19 @@ start() {
 		--overlay) overlay=$2; shift ;;
 		--addr) addr=$2; shift ;;
 		--sip) sip=$(readlink -f "$2"); shift ;;
+		--minimal) minimal=1 ;;
+		--noload) noload="$noload $2"; shift ;;
+		--absent) absent="$absent $2"; shift ;;
+		--no-docs) docs="" ;;
+		--module) extra="$extra $(readlink -f "$2")"; shift ;;
 		*) usage ;;
 		esac
 		shift
 	done
 	stop "$name" 2>/dev/null || true
-	write_configs "$name" "$port" "$dialplan" "$overlay" "$addr" "$sip"
-	link_modules "$(dir_of "$name")" "$modules"
+	write_configs "$name" "$port" "$dialplan" "$overlay" "$addr" "$sip" "$minimal" "$noload"
+	link_modules "$(dir_of "$name")" "$modules" "$absent" "$docs"
+	for i in $extra; do cp "$i" "$(dir_of "$name")/modules/"; done
 	ulimit -n 16384
 	launch "$name"
 	# The control socket appears a moment after the daemon starts.

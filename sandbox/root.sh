@@ -25,15 +25,18 @@ if [ -f "$root/.complete" ]; then
 fi
 
 if ! command -v mmdebstrap >/dev/null; then
-	echo "sandbox: installing mmdebstrap" >&2
-	apt-get update -qq >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >&2
+	mkdir -p "$SANDBOX_CACHE/logs"
+	step "installing mmdebstrap" "$SANDBOX_CACHE/logs/mmdebstrap.log"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap; } \
+		>"$SANDBOX_CACHE/logs/mmdebstrap.log" 2>&1 \
+		|| { tail -n 20 "$SANDBOX_CACHE/logs/mmdebstrap.log" >&2; die "installing mmdebstrap failed"; }
 fi
 
-mkdir -p "$SANDBOX_CACHE"
+mkdir -p "$SANDBOX_CACHE/logs"
 tmp="$root.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
-echo "sandbox: building the $kind root in $root (about a minute)" >&2
+log="$SANDBOX_CACHE/logs/root-$kind.log"
+step "building the $kind sandbox root from Debian sid packages, once (a few minutes)" "$log"
 # Before apt's cache is cleaned: keep asterisk-modules' .deb (see common.sh).
 hooks=()
 [ "$kind" = debian ] && hooks=(--customize-hook='mkdir -p "$1/opt/debs" &&
@@ -41,7 +44,10 @@ hooks=()
 mmdebstrap --variant=apt \
 	--aptopt='Acquire::Check-Valid-Until "false"' \
 	--include="$(root_packages "$kind" | xargs | tr ' ' ',')" "${hooks[@]}" \
-	sid "$tmp" </dev/null >&2
+	sid "$tmp" </dev/null >"$log" 2>&1 || {
+	tail -n 30 "$log" >&2
+	die "building the $kind root failed; the whole log is $log"
+}
 # Keep the root's own apt usable for later installs (the Release file is stale).
 echo 'Acquire::Check-Valid-Until "false";' > "$tmp/etc/apt/apt.conf.d/99no-valid-until"
 rm -rf "$root"

@@ -3,6 +3,8 @@
 
     python3 agent.py --name sales-1 --wants sales,vip [--url http://127.0.0.1:8088]
     python3 agent.py --name any-1 --url http://10.0.0.11:8088,http://10.0.0.12:8088 --hold 2000
+    python3 agent.py --name sales-1 --claim-over ws
+    python3 agent.py --name cloud-1 --listen 0.0.0.0:8765
 
 It connects as ARI application NAME to every Asterisk node given (--url, a
 comma-separated list or repeated), one WebSocket each. A call is offered by
@@ -14,9 +16,21 @@ to claim it. On 204 it owns the call: on StasisStart it answers, plays a sound
 faster; on 404 the offer is over (timed out, caller gone, or this agent was
 not offered it).
 
+How it talks to Asterisk:
+- by default, events over the WebSocket and requests (the claim, answer, play,
+  hang up) over HTTP;
+- --claim-over ws sends the claim down the same WebSocket as a RESTRequest
+  (Asterisk 20.14+, 22.4+, 23.0+) and reads its RESTResponse there;
+- --listen HOST:PORT turns it around: the agent is a WebSocket server, Asterisk
+  dials it (ari.conf `type = outbound_websocket`, Asterisk 20.15+, 22.5+,
+  23.0+), and everything goes over that one socket, so the agent needs no
+  route to Asterisk's HTTP port (an agent behind NAT, say). Give the agent the
+  name that ari.conf's `apps` gives the connection.
+
 When a node goes away the agent keeps serving the others and reconnects to it
 with exponential backoff (0.25 s doubling up to 4 s, with jitter), so a node
-that restarts gets its agents back within seconds.
+that restarts gets its agents back within seconds. (With --listen, Asterisk
+reconnects.)
 """
 
 import argparse
@@ -24,31 +38,87 @@ import json
 import random
 import threading
 import time
-from urllib.parse import urlsplit
+import uuid
+from urllib.parse import urlencode, urlsplit
 
 import requests
 import websocket
 
 BACKOFF_FIRST = 0.25
 BACKOFF_MAX = 4.0
+REST_TIMEOUT = 5.0
+
+
+class Socket:
+    """One ARI WebSocket: events in, and REST requests down it when asked.
+    A RESTResponse is matched to its request by request_id."""
+
+    def __init__(self, send, label):
+        self._send = send
+        self.label = label
+        self._lock = threading.Lock()
+        self._waiting = {}   # request id -> [event set on answer, the answer]
+
+    def send_json(self, message):
+        with self._lock:
+            self._send(json.dumps(message))
+
+    def rest(self, method, path, params=None):
+        """A request as ARI's RESTRequest; (status, parsed body or None)."""
+        request_id = uuid.uuid4().hex
+        waiting = self._waiting[request_id] = [threading.Event(), None]
+        uri = path.lstrip("/") + (f"?{urlencode(params)}" if params else "")
+        try:
+            self.send_json({"type": "RESTRequest", "request_id": request_id,
+                            "method": method, "uri": uri})
+            if not waiting[0].wait(REST_TIMEOUT):
+                raise TimeoutError(f"no RESTResponse from {self.label} for {method} {uri}")
+        finally:
+            self._waiting.pop(request_id, None)
+        answer = waiting[1]
+        body = answer.get("message_body")
+        return answer["status_code"], json.loads(body) if body else None
+
+    def answered(self, event):
+        """Hand a RESTResponse to its request; whether it was one."""
+        waiting = self._waiting.get(event.get("request_id"))
+        if event.get("type") != "RESTResponse" or not waiting:
+            return False
+        waiting[1] = event
+        waiting[0].set()
+        return True
 
 
 class Node:
-    """One Asterisk: its ARI base URL, and HTTP for the claims made there."""
+    """One Asterisk: where its requests go (HTTP, or its WebSocket)."""
 
-    def __init__(self, url, user, password):
-        self.base = url.rstrip("/") + "/ari"
-        self.label = urlsplit(url).netloc
+    def __init__(self, url, user, password, claim_over_ws=False):
+        self.base = url.rstrip("/") + "/ari" if url else None
+        self.label = urlsplit(url).netloc if url else "?"
         self.http = requests.Session()
         self.http.auth = (user, password)
+        self.claim_over_ws = claim_over_ws
+        self.socket = None   # the WebSocket, while connected
 
     def events_url(self, app, user, password):
         return self.base.replace("http", "ws", 1) + f"/events?app={app}&api_key={user}:{password}"
 
+    def request(self, method, path, params=None, over_ws=False):
+        """(status, parsed body or None); over the WebSocket when asked, or
+        when there is no HTTP to go to (an outbound connection)."""
+        if over_ws or not self.base:
+            return self.socket.rest(method, path, params)
+        response = self.http.request(method, self.base + path, params=params, timeout=REST_TIMEOUT)
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = response.text
+        return response.status_code, body
+
 
 class Agent:
-    def __init__(self, urls, name, wants, user, password, sound, hold_ms):
-        self.nodes = [Node(url, user, password) for url in urls]
+    def __init__(self, nodes, name, wants, user, password, sound, hold_ms):
+        self.nodes = nodes
         self.name = name
         self.wants = set(wants)
         self.user = user
@@ -73,30 +143,32 @@ class Agent:
             self.say(f"pass on {call} to {event['called']}")
             return
         try:
-            response = node.http.post(f"{node.base}/events/claim",
-                                      params={"channelId": channel_id, "application": self.name})
-        except requests.RequestException as error:
+            status, body = node.request("POST", "/events/claim",
+                                        {"channelId": channel_id, "application": self.name},
+                                        over_ws=node.claim_over_ws)
+        except (requests.RequestException, OSError, TimeoutError,
+                websocket.WebSocketException) as error:
             self.say(f"claim failed for {call}: {error}")
             return
-        if response.status_code == 204:
+        if status == 204:
             self.say(f"WON {call}")
-        elif response.status_code == 409:
+        elif status == 409:
             self.say(f"lost {call} (already claimed)")
-        elif response.status_code == 404:
+        elif status == 404:
             self.say(f"too late for {call} (offer over)")
         else:
-            self.say(f"claim failed for {call}: {response.status_code} {response.text}")
+            self.say(f"claim failed for {call}: {status} {body}")
 
     def on_stasis_start(self, node, event):
         channel_id = event["channel"]["id"]
-        node.http.post(f"{node.base}/channels/{channel_id}/answer")
+        node.request("POST", f"/channels/{channel_id}/answer")
         if self.hold_ms:
             self.say(f"answered {channel_id} on {node.label}, holding {self.hold_ms} ms")
             time.sleep(self.hold_ms / 1000)
             self.hang_up(node, channel_id)
             return
-        playback = node.http.post(f"{node.base}/channels/{channel_id}/play",
-                                  params={"media": f"sound:{self.sound}"}).json()
+        _, playback = node.request("POST", f"/channels/{channel_id}/play",
+                                   {"media": f"sound:{self.sound}"})
         with self.lock:
             self.playbacks[playback["id"]] = channel_id
         self.say(f"answered {channel_id} on {node.label}, playing {self.sound}")
@@ -109,20 +181,37 @@ class Agent:
 
     def hang_up(self, node, channel_id):
         try:
-            node.http.delete(f"{node.base}/channels/{channel_id}")
-        except requests.RequestException as error:
+            node.request("DELETE", f"/channels/{channel_id}")
+        except (requests.RequestException, OSError, TimeoutError) as error:
             self.say(f"hangup failed for {channel_id} on {node.label}: {error}")
             return
         self.say(f"hung up {channel_id} on {node.label}")
 
-    def serve(self, node):
-        """Keep one WebSocket to NODE for ever: read its events, and when it
-        goes away, reconnect with exponential backoff."""
+    def read(self, node, recv):
+        """Read one WebSocket's events until it closes; returns why it did."""
         handlers = {
             "CallBroadcast": self.on_call_broadcast,
             "StasisStart": self.on_stasis_start,
             "PlaybackFinished": self.on_playback_finished,
         }
+        while True:
+            try:
+                message = recv()
+            except Exception as error:   # each library closes in its own way
+                return str(error) or type(error).__name__
+            if not message:
+                return "closed"
+            event = json.loads(message)
+            if node.socket.answered(event):
+                continue
+            handler = handlers.get(event.get("type"))
+            if handler:
+                # Claims race: never let one slow request hold up the next event.
+                threading.Thread(target=handler, args=(node, event), daemon=True).start()
+
+    def serve(self, node):
+        """Keep one WebSocket to NODE for ever: read its events, and when it
+        goes away, reconnect with exponential backoff."""
         delay = BACKOFF_FIRST
         while True:
             try:
@@ -136,21 +225,9 @@ class Agent:
                 continue
             ws.settimeout(None)
             delay = BACKOFF_FIRST
+            node.socket = Socket(ws.send, node.label)
             self.say(f"connected to {node.label}")
-            reason = "closed"
-            while True:
-                try:
-                    message = ws.recv()
-                except (OSError, websocket.WebSocketException) as error:
-                    reason = str(error) or type(error).__name__
-                    break
-                if not message:
-                    break
-                event = json.loads(message)
-                handler = handlers.get(event.get("type"))
-                if handler:
-                    # Claims race: never let one slow request hold up the next event.
-                    threading.Thread(target=handler, args=(node, event), daemon=True).start()
+            reason = self.read(node, ws.recv)
             ws.close()
             self.say(f"disconnected from {node.label} ({reason}); reconnecting")
 
@@ -161,6 +238,23 @@ class Agent:
             thread.start()
         for thread in threads:
             thread.join()
+
+    def listen(self, host, port, user, password):
+        """Serve the outbound connections Asterisk makes to HOST:PORT."""
+        from websockets.sync.server import serve   # only this mode needs it
+
+        def connection(ws):
+            peer = "%s:%d" % ws.remote_address[:2]
+            node = Node(None, user, password)
+            node.label = peer
+            node.socket = Socket(ws.send, peer)
+            self.say(f"Asterisk connected from {peer}")
+            reason = self.read(node, ws.recv)
+            self.say(f"Asterisk at {peer} went away ({reason})")
+
+        with serve(connection, host, port, subprotocols=["ari"]) as server:
+            self.say(f"listening on {host}:{port} for Asterisk's outbound connections")
+            server.serve_forever()
 
 
 def main():
@@ -175,10 +269,20 @@ def main():
     parser.add_argument("--sound", default="beep")
     parser.add_argument("--hold", type=int, default=0, metavar="MS",
                         help="hold each won call this long and hang up, instead of playing the sound")
+    parser.add_argument("--claim-over", choices=["http", "ws"], default="http",
+                        help="claim over HTTP (default) or as a RESTRequest down the WebSocket")
+    parser.add_argument("--listen", metavar="HOST:PORT",
+                        help="be the server of Asterisk's outbound connection instead of connecting")
     args = parser.parse_args()
+    wants = args.wants.split(",")
+    if args.listen:
+        host, _, port = args.listen.rpartition(":")
+        agent = Agent([], args.name, wants, args.user, args.password, args.sound, args.hold)
+        agent.listen(host or "0.0.0.0", int(port), args.user, args.password)
+        return
     urls = [url for value in args.url or ["http://127.0.0.1:8088"] for url in value.split(",") if url]
-    Agent(urls, args.name, args.wants.split(","), args.user, args.password, args.sound,
-          args.hold).run()
+    nodes = [Node(url, args.user, args.password, args.claim_over == "ws") for url in urls]
+    Agent(nodes, args.name, wants, args.user, args.password, args.sound, args.hold).run()
 
 
 if __name__ == "__main__":

@@ -38,19 +38,23 @@ def parse_claim(line):
     return Claim(*match.groups()) if match else None
 
 
-def agent_command(language, name, urls, wants="*", hold_ms=None, user="test", password="test"):
+def agent_command(language, name, urls, wants="*", hold_ms=None, user="test", password="test",
+                  extra=()):
+    """The command line of an example agent; EXTRA are more of its options
+    (--claim-over ws; --listen HOST:PORT, where URLS are not used)."""
     command = LANGUAGES[language] + ["--url", ",".join(urls), "--name", name, "--wants", wants,
-                                     "--user", user, "--password", password]
+                                     "--user", user, "--password", password, *extra]
     return command + (["--hold", str(hold_ms)] if hold_ms else [])
 
 
 class AgentProcess(Watched):
     """An example agent in its own process. Agents may share one condition
-    so a test can await a line from any of them."""
+    so a test can await a line from any of them. It is ready once it says
+    READY ("connected", or "listening" for an agent Asterisk dials)."""
 
-    def __init__(self, command, name, cond=None, log=None):
+    def __init__(self, command, name, cond=None, log=None, ready="connected"):
         super().__init__(command, name, cond=cond, log=log)
-        self.wait_line(f"{name}: connected", timeout=30)
+        self.wait_line(f"{name}: {ready}", timeout=30)
 
     def claims(self):
         return [claim for claim in map(parse_claim, self.lines) if claim]

@@ -1,21 +1,16 @@
-"""Asyncio clients for load: HTTP/1.1 with keep-alive, ARI WebSockets, AMI.
-
-The thread-per-client helpers in ari.py and ami.py are right for tests that
-follow a few calls. Load (the fault soak, the claim-route floods) needs
-thousands of requests and events a second from one process, so these speak
-the protocols directly on asyncio streams: every request is written as bytes
-and every response read by its Content-Length (ARI always sends one).
+"""HTTP/1.1 with keep-alive on asyncio, for load (the fault soak, the claim
+route floods): thousands of requests a second from one process. Every request
+is written as bytes and every response read by its Content-Length (ARI always
+sends one). The asyncio side of the ARI and AMI clients is in ari.py (AsyncApp)
+and ami.py (AsyncAmi), with the thread-per-client side.
 """
 
 import asyncio
 import base64
 import json
-import socket
-import struct
 import time
 from urllib.parse import urlencode
 
-import websockets.asyncio.client
 
 
 class HttpResponse:
@@ -139,74 +134,3 @@ class HttpPool:
             connection.close()
         self.idle = []
         self.opened = set()
-
-
-class AriWebSocket:
-    """One ARI application's event WebSocket."""
-
-    def __init__(self, port, app, user, password):
-        self.url = f"ws://127.0.0.1:{port}/ari/events?app={app}&api_key={user}:{password}"
-        self.ws = None
-
-    async def connect(self, max_queue=64):
-        self.ws = await websockets.asyncio.client.connect(
-            self.url, max_queue=max_queue, ping_interval=None, max_size=None)
-        return self
-
-    async def events(self):
-        """Every event until the connection ends."""
-        try:
-            async for message in self.ws:
-                event = json.loads(message)
-                event["_received"] = time.monotonic()
-                yield event
-        except websockets.exceptions.ConnectionClosed:
-            return
-
-    def reset(self):
-        """Drop the TCP connection with a reset, no WebSocket close."""
-        sock = self.ws.transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.ws.transport.abort()
-
-    async def close(self):
-        if self.ws:
-            await self.ws.close()
-
-
-class Ami:
-    """An AMI session that hands every event to a callback."""
-
-    def __init__(self, port, user="test", secret="test", events="on"):
-        self.port, self.user, self.secret, self.events = port, user, secret, events
-        self.reader = self.writer = None
-
-    async def connect(self, on_event):
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        await self.reader.readline()  # banner
-        self.send({"Action": "Login", "Username": self.user, "Secret": self.secret,
-                   "Events": self.events})
-        self.on_event = on_event
-        return asyncio.ensure_future(self._read())
-
-    def send(self, fields):
-        text = "".join(f"{k}: {v}\r\n" for k, v in fields.items()) + "\r\n"
-        self.writer.write(text.encode())
-
-    async def _read(self):
-        while True:
-            try:
-                block = await self.reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, ConnectionError):
-                return
-            message = {}
-            for line in block.decode("utf-8", "replace").split("\r\n"):
-                key, _, value = line.partition(": ")
-                if key:
-                    message[key] = value
-            self.on_event(message)
-
-    def close(self):
-        if self.writer:
-            self.writer.close()

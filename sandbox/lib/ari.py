@@ -6,16 +6,44 @@ HTTP side (one requests.Session per thread). Events are kept in arrival order
 with a monotonic receive time so tests can await them instead of sleeping.
 """
 
+import asyncio
 import json
+import queue
+import socket
+import struct
 import threading
 import time
 import uuid
 
 import requests
 import websocket
+import websockets.asyncio.client
+from waiting import wait_until
+from websockets.protocol import State
+from websockets.sync.server import serve
 
 USER = "test"
 PASSWORD = "test"
+
+
+def events_url(host, port, app, user, password):
+    """An application's event WebSocket: /ari/events?app=NAME, by api_key."""
+    return f"ws://{host}:{port}/ari/events?app={app}&api_key={user}:{password}"
+
+
+def rest_request(method, uri, body=None, request_id=None):
+    """ARI's RESTRequest (a REST request down an application's WebSocket,
+    20.14+, 22.4+, 23.0+) as a message; its request_id matches the answer."""
+    message = {"type": "RESTRequest", "request_id": request_id or uuid.uuid4().hex,
+               "method": method, "uri": uri}
+    if body is not None:
+        message.update(content_type="application/json", message_body=json.dumps(body))
+    return message
+
+
+def claim_uri(channel_id, application):
+    """The claim as a RESTRequest's uri."""
+    return f"events/claim?channelId={channel_id}&application={application}"
 
 
 class Ari:
@@ -100,32 +128,32 @@ class Call:
     def wait_global_result(self, timeout=5.0):
         """The outcome the dialplan stored in BC_RESULT_<id> (for tests where
         no application is connected to be told): [status, winner, recipients, ms]."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = self.ari.global_var(f"BC_RESULT_{self.id}")
-            if value:
-                return parse_outcome(value.split(":"))
-            time.sleep(0.005)
-        raise TimeoutError(f"no result for call {self.id}")
+        value = wait_until(lambda: self.ari.global_var(f"BC_RESULT_{self.id}"), timeout,
+                           f"the result of call {self.id}", poll=0.005)
+        return parse_outcome(value.split(":"))
 
 
 class App:
     """One ARI application connected over its own WebSocket.
 
     `on_event(app, event)` runs on the reader thread for every event, after
-    the event has been recorded.
+    the event has been recorded. `ws` is a WebSocket already open (one that
+    Asterisk dialled, say; see OutboundServer); by default the application
+    connects to ARI itself, with `auth` (user, password) as its api_key.
     """
 
-    def __init__(self, ari, name, on_event=None):
+    def __init__(self, ari, name, on_event=None, ws=None, auth=None):
         self.ari = ari
         self.name = name
         self.on_event = on_event
         self.events = []
         self._cond = threading.Condition()
-        url = (f"ws://{ari.host}:{ari.port}/ari/events?app={name}"
-               f"&api_key={ari.user}:{ari.password}")
-        self.ws = websocket.create_connection(url, timeout=10)
-        self.ws.settimeout(None)
+        if ws is None:
+            user, password = auth or (ari.user, ari.password)
+            ws = websocket.create_connection(events_url(ari.host, ari.port, name, user, password),
+                                             timeout=10, enable_multithread=True)
+            ws.settimeout(None)
+        self.ws = ws
         self._reader = threading.Thread(target=self._read, name=f"ari-{name}", daemon=True)
         self._reader.start()
 
@@ -154,25 +182,146 @@ class App:
 
     def wait_for(self, event_type, channel_id=None, timeout=5.0):
         """The first event of a type (for a channel); raises TimeoutError."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for event in self.events:
-                    if _matches(event, event_type, channel_id):
-                        return event
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"{self.name}: no {event_type} for {channel_id}")
-                self._cond.wait(remaining)
+        return self.wait_until(lambda e: _matches(e, event_type, channel_id), timeout,
+                               f"{event_type} for {channel_id}")
 
     def claim(self, channel_id):
         return self.ari.claim(channel_id, self.name).status_code
+
+    def send_rest(self, method, uri, body=None, request_id=None):
+        """Send a REST request down this application's WebSocket (ARI's
+        RESTRequest, 20.14+, 22.4+, 23.0+) without waiting; returns its id."""
+        message = rest_request(method, uri, body, request_id)
+        self.ws.send(json.dumps(message))
+        return message["request_id"]
+
+    def rest_response(self, request_id, timeout=5.0):
+        """The RESTResponse to a request: (status_code, body as JSON or None)."""
+        response = self.wait_until(lambda e: e.get("type") == "RESTResponse"
+                                   and e.get("request_id") == request_id, timeout,
+                                   f"RESTResponse {request_id}")
+        body = response.get("message_body")
+        return response["status_code"], json.loads(body) if body else None
+
+    def rest(self, method, uri, body=None, timeout=5.0):
+        """A REST request down this application's WebSocket and its answer."""
+        return self.rest_response(self.send_rest(method, uri, body), timeout)
+
+    def claim_uri(self, channel_id):
+        return claim_uri(channel_id, self.name)
+
+    def claim_over_ws(self, channel_id):
+        """Claim through this application's own WebSocket; the status code."""
+        return self.rest("POST", self.claim_uri(channel_id))[0]
+
+    def wait_until(self, predicate, timeout=5.0, what="event"):
+        """The first event PREDICATE accepts; raises a TimeoutError."""
+        return wait_until(lambda: next((e for e in self.events if predicate(e)), None),
+                          timeout, f"{self.name}: {what}", cond=self._cond)
 
     def close(self):
         try:
             self.ws.close()
         finally:
             self._reader.join(timeout=5)
+
+
+class OutboundServer:
+    """Where Asterisk dials its outbound ARI connections (ari.conf
+    `type = outbound_websocket`, 20.15+, 22.5+, 23.0+): a WebSocket server on
+    PORT speaking the "ari" protocol. `accept()` waits for Asterisk's next
+    connection and makes it an App: the application of that connection."""
+
+    def __init__(self, ari, port, host="127.0.0.1"):
+        self.ari = ari
+        self._connections = queue.Queue()
+        self._server = serve(self._handle, host, port, subprotocols=["ari"])
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _handle(self, connection):
+        self._connections.put(connection)
+        # The connection lives as long as this handler: until it closes.
+        while connection.state is not State.CLOSED:
+            time.sleep(0.05)
+
+    def accept(self, name, kind=None, timeout=15.0, **kwargs):
+        """Asterisk's next connection, as the application NAME (its `apps`),
+        an App or the subclass KIND (Racer, say)."""
+        connection = self._connections.get(timeout=timeout)
+        return (kind or App)(self.ari, name, ws=connection, **kwargs)
+
+    def close(self):
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+class NotSent(ConnectionError):
+    """The WebSocket was closed before the request could be sent."""
+
+
+class AsyncApp:
+    """One ARI application's event WebSocket on asyncio, for load (the soak);
+    `rest()` sends a REST request down it, whose answer `events()` takes out
+    of the events it reads."""
+
+    def __init__(self, port, app, user, password):
+        self.url = events_url("127.0.0.1", port, app, user, password)
+        self.ws = None
+        self._answers = {}      # request id -> future of its RESTResponse
+
+    async def connect(self, max_queue=64):
+        self.ws = await websockets.asyncio.client.connect(
+            self.url, max_queue=max_queue, ping_interval=None, max_size=None)
+        return self
+
+    async def events(self):
+        """Every event until the connection ends. An answer to rest() goes
+        to its caller instead; those still waiting at the end fail with
+        ConnectionError (their outcome is unknown)."""
+        try:
+            async for message in self.ws:
+                event = json.loads(message)
+                event["_received"] = time.monotonic()
+                answer = self._answers.pop(event.get("request_id"), None) \
+                    if event.get("type") == "RESTResponse" else None
+                if answer is None:
+                    yield event
+                elif not answer.done():
+                    answer.set_result(event)
+        except websockets.exceptions.ConnectionClosed:
+            return
+        finally:
+            for answer in self._answers.values():
+                if not answer.done():
+                    answer.set_exception(ConnectionError("WebSocket closed before the answer"))
+            self._answers.clear()
+
+    async def rest(self, method, uri, timeout=10):
+        """A RESTRequest down this WebSocket; its RESTResponse's status code.
+        Needs events() to be read meanwhile."""
+        message = rest_request(method, uri)
+        answer = self._answers[message["request_id"]] = asyncio.get_running_loop().create_future()
+        try:
+            await self.ws.send(json.dumps(message))
+        except websockets.exceptions.ConnectionClosed as closed:
+            self._answers.pop(message["request_id"], None)
+            raise NotSent("WebSocket closed") from closed
+        try:
+            return (await asyncio.wait_for(answer, timeout))["status_code"]
+        except asyncio.TimeoutError as lost:
+            raise ConnectionError("no answer down the WebSocket") from lost
+
+    def reset(self):
+        """Drop the TCP connection with a reset, no WebSocket close."""
+        sock = self.ws.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.ws.transport.abort()
+
+    async def close(self):
+        if self.ws:
+            await self.ws.close()
 
 
 def parse_outcome(fields):
@@ -202,33 +351,39 @@ class Observer(App):
 
     def result(self, call, timeout=10.0, nth=0):
         """[status, winner, recipients, elapsed_ms] of the call's nth report."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                starts = [e for e in self.events
-                          if _matches(e, "StasisStart", call.channel_id)]
-                if len(starts) > nth:
-                    return parse_outcome(starts[nth]["args"])
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"no outcome for call {call.id}")
-                self._cond.wait(remaining)
+        def nth_report():
+            starts = [e for e in self.events if _matches(e, "StasisStart", call.channel_id)]
+            return starts[nth] if len(starts) > nth else None
+        return parse_outcome(wait_until(nth_report, timeout, f"the outcome of call {call.id}",
+                                        cond=self._cond)["args"])
 
 
 class Racer(App):
     """An application that claims every call it is offered, at once, and on
-    winning hands the channel back to the dialplan."""
+    winning hands the channel back to the dialplan.
 
-    def __init__(self, ari, name, claim=True):
+    With `over_ws` it claims through its own WebSocket (a RESTRequest) instead
+    of over HTTP; `claims` then fills in as the RESTResponses come back. With
+    `release=False` it keeps the channels it wins until the test continues them
+    (so that every other claim meets a claimed broadcast: 409)."""
+
+    def __init__(self, ari, name, claim=True, over_ws=False, release=True, **kwargs):
         self.claims = {}
         self.want = claim
-        super().__init__(ari, name, on_event=Racer._handle)
+        self.over_ws = over_ws
+        self.release = release
+        super().__init__(ari, name, on_event=Racer._handle, **kwargs)
 
     @staticmethod
     def _handle(app, event):
         kind = event.get("type")
         if kind == "CallBroadcast" and app.want:
             channel_id = event["channel"]["id"]
-            app.claims[channel_id] = app.claim(channel_id)
-        elif kind == "StasisStart":
+            if app.over_ws:
+                app.send_rest("POST", app.claim_uri(channel_id), request_id=channel_id)
+            else:
+                app.claims[channel_id] = app.claim(channel_id)
+        elif kind == "RESTResponse" and app.over_ws:
+            app.claims[event.get("request_id")] = event.get("status_code")
+        elif kind == "StasisStart" and app.release:
             app.ari.continue_in_dialplan(event["channel"]["id"])

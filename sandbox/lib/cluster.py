@@ -26,7 +26,9 @@ from pathlib import Path
 
 from agents import AgentProcess, agent_command
 from ari import Ari
-from process import wait_gone, wait_until
+from measure import percentile
+from process import wait_gone
+from waiting import wait_until
 from sip import Kamailio, Sipp, sip_node
 
 PROXY = "127.0.0.10"
@@ -131,8 +133,8 @@ def run_failover(cluster, calls, rate, hold_ms, kill_after, victim="node2", say=
     victim_addr = NODES[victim]
     sipp = Sipp(PROXY, WORKDIR / "sipp", rate, calls, recv_timeout_ms=hold_ms + 8000).start()
     try:
-        wait_until(cluster.cond, lambda: len(kamailio.decisions("relay")) >= kill_after,
-                   kill_after / rate + 30, f"{kill_after} calls relayed")
+        wait_until(lambda: len(kamailio.decisions("relay")) >= kill_after,
+                   kill_after / rate + 30, f"{kill_after} calls relayed", cond=cluster.cond)
         snapshot_at = time.time()
         held = cluster.calls_held(victim)
         say(f"kill -9 {victim}, which holds {len(held)} calls")
@@ -142,15 +144,16 @@ def run_failover(cluster, calls, rate, hold_ms, kill_after, victim="node2", say=
         say(f"Kamailio took {victim} out {down.at - killed_at:.2f} s after the kill")
         # (Restarting sooner works too, but an INVITE sent to the dead node
         # that times out after the restart would take it out once more.)
-        wait_until(cluster.cond, lambda: rerouted(kamailio, victim_addr, killed_at),
-                   cluster.timers["silence_ms"] / 1000 + 10, "calls sent to the dead node to move on")
+        wait_until(lambda: rerouted(kamailio, victim_addr, killed_at),
+                   cluster.timers["silence_ms"] / 1000 + 10,
+                   "calls sent to the dead node to move on", cond=cluster.cond)
         restarted_at = cluster.restart(victim)
         say(f"{victim} restarted")
         up = kamailio.wait_decision("up", victim_addr, since=down.at, timeout=30)
         say(f"Kamailio uses {victim} again ({up.at - restarted_at:.2f} s after it restarted)")
         for agent in cluster.agents:
-            wait_until(cluster.cond, lambda: agent.connected_to(cluster.label(victim), killed_at),
-                       30, f"{agent.name} back on {victim}")
+            wait_until(lambda: agent.connected_to(cluster.label(victim), killed_at),
+                       30, f"{agent.name} back on {victim}", cond=cluster.cond)
         say(f"every agent is connected to {victim} again")
         result = sipp.wait(timeout=calls / rate + hold_ms / 1000 + 60)
     finally:
@@ -226,8 +229,8 @@ def account(cluster, victim, result, held, timeline):
         "sent_to_dead_node_then_rerouted": len(to_dead),
         "back_in_use_after_restart_s": round(up_at - timeline["restarted_at"], 3),
         "agents_reconnected_after_restart_s": {name: round(s, 3) for name, s in reconnect_s.items()},
-        "invite_to_200_ms_p50": percentile(result.invite_to_200_ms, 0.5),
-        "invite_to_200_ms_p99": percentile(result.invite_to_200_ms, 0.99),
+        "invite_to_200_ms_p50": percentile_ms(result.invite_to_200_ms, 0.5),
+        "invite_to_200_ms_p99": percentile_ms(result.invite_to_200_ms, 0.99),
         "victim": victim,
         "probe_interval_s": cluster.timers["probe_s"],
         "silence_s": cluster.timers["silence_ms"] / 1000,
@@ -242,9 +245,9 @@ def account(cluster, victim, result, held, timeline):
     return Failover(figures, calls)
 
 
-def percentile(values, q):
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))], 1) if ordered else None
+def percentile_ms(values, q):
+    value = percentile(values, q)
+    return round(value, 1) if value is not None else None
 
 
 def save(failover, path):

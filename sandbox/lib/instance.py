@@ -11,8 +11,18 @@ SCRIPT = REPO / "sandbox" / "instance.sh"
 
 
 class Instance:
+    """One Asterisk. `overlay` is a directory of configuration files laid over
+    the sandbox's; with `minimal`, the instance has only the files a test
+    needs: asterisk.conf, logger.conf, modules.conf, the dialplan and the
+    overlay's (see instance.sh). `noload` and `absent` name modules to keep
+    from loading, or out of the module directory; `docs=False` installs our
+    modules without their documentation XML. `build` is the directory our
+    modules come from (a variant's: build/serializers), `modules` more module
+    files to add (a benchmark's)."""
+
     def __init__(self, name, port, stock=False, overlay=None, addr="127.0.0.1", sip=None,
-                 dialplan=None, system_modules=False):
+                 dialplan=None, system_modules=False, minimal=False, noload=(), absent=(),
+                 docs=True, build=None, modules=()):
         self.name = name
         self.port = port
         self.stock = stock
@@ -21,6 +31,12 @@ class Instance:
         self.addr = addr
         self.sip = sip            # a pjsip.conf template: load PJSIP (a SIP node)
         self.dialplan = dialplan
+        self.minimal = minimal
+        self.noload = list(noload)
+        self.absent = list(absent)
+        self.docs = docs
+        self.build = build
+        self.modules = list(modules)
         self.dir = Path("/var/lib/sb") / name
 
     def start(self):
@@ -37,7 +53,18 @@ class Instance:
             args += ["--sip", str(self.sip)]
         if self.dialplan:
             args += ["--dialplan", str(self.dialplan)]
-        subprocess.run(args, check=True)
+        if self.minimal:
+            args.append("--minimal")
+        for module in self.noload:
+            args += ["--noload", module]
+        for module in self.absent:
+            args += ["--absent", module]
+        if not self.docs:
+            args.append("--no-docs")
+        for module in self.modules:
+            args += ["--module", str(module)]
+        env = {**os.environ, "BUILD": self.build} if self.build else None
+        subprocess.run(args, check=True, env=env)
         return self
 
     def stop(self):

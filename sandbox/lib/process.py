@@ -13,16 +13,7 @@ import subprocess
 import threading
 import time
 
-
-def wait_until(cond, predicate, timeout, what):
-    """Wait on COND until PREDICATE() is true; fails the caller's assertion
-    with WHAT after TIMEOUT seconds."""
-    deadline = time.monotonic() + timeout
-    with cond:
-        while not predicate():
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"timed out waiting for {what}"
-            cond.wait(remaining)
+from waiting import wait_until
 
 
 def wait_gone(pid, timeout=10.0):
@@ -79,8 +70,8 @@ class Watched:
 
     def wait_line(self, text, timeout=10.0):
         """Wait for a line that contains TEXT."""
-        wait_until(self._cond, lambda: any(text in line for _, line in self.timed), timeout,
-                   f"{self.name}: '{text}'")
+        wait_until(lambda: any(text in line for _, line in self.timed), timeout,
+                   f"{self.name}: '{text}'", cond=self._cond)
 
     def stop(self):
         if self.process.poll() is None:

@@ -17,7 +17,8 @@ from collections import namedtuple
 from pathlib import Path
 
 from instance import Instance
-from process import Watched, wait_until
+from process import Watched
+from waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 SIP_DIR = REPO / "sandbox" / "sip"
@@ -165,7 +166,7 @@ class Kamailio(Watched):
         super().__init__(["kamailio", "-f", str(workdir / "kamailio.cfg"), "-DD", "-E",
                           "-m", "64", "-M", "8", "-Y", str(workdir), "-w", str(workdir)],
                          "kamailio", cond=cond, log=workdir / "kamailio.log")
-        wait_until(self._cond, lambda: self.ended or self.decisions("ready"), 10, "Kamailio to start")
+        wait_until(lambda: self.ended or self.decisions("ready"), 10, "Kamailio to start", cond=self._cond)
         if self.ended:
             self.stop()
             raise RuntimeError("Kamailio did not start:\n" + "\n".join(self.lines[-20:]))
@@ -186,6 +187,6 @@ class Kamailio(Watched):
         def first():
             return next((d for d in self.decisions(kind)
                          if d.at >= since and (node is None or d.node == node)), None)
-        wait_until(self._cond, lambda: first() is not None, timeout,
-                   f"Kamailio: {kind} {node or ''} after {since:.3f}")
+        wait_until(lambda: first() is not None, timeout,
+                   f"Kamailio: {kind} {node or ''} after {since:.3f}", cond=self._cond)
         return first()

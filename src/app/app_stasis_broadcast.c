@@ -15,7 +15,8 @@
  * dialplan is that it always says what happened: STASISSTATUS,
  * STASISBROADCAST_WINNER and STASISBROADCAST_RECIPIENTS are set on every
  * path that returns to the dialplan, and the broadcast is cleaned up on every
- * path, hangup included.
+ * path, hangup included. It is the one owner of that contract: the resource
+ * module sets no variable and logs no refused filter.
  */
 
 /*** MODULEINFO
@@ -28,6 +29,7 @@
 
 #include "asterisk/app.h"
 #include "asterisk/module.h"
+#include "asterisk/xmldoc.h"
 #include "asterisk/pbx.h"
 #include "asterisk/stasis_app_broadcast.h"
 #include "asterisk/stasis_app_impl.h"
@@ -35,67 +37,67 @@
 #include "arguments.h"
 #include "stasis_broadcast_report.h"
 
+/*** DOCUMENTATION
+	docs/xml/app_stasis_broadcast-en_US.xml, installed with the module into
+	Asterisk's third-party documentation.
+ ***/
+
 static const char app[] = "StasisBroadcast";
 
-static const char synopsis[] =
-	"Offer the call to every connected ARI application; the first to claim it gets it";
-
-static const char description[] =
-	"  StasisBroadcast([timeout[,app_filter[,args[,notify_claimed]]]])\n"
-	"\n"
-	"Sends a CallBroadcast event to every ARI application that is registered and has a\n"
-	"live WebSocket (or to those whose name matches app_filter), in a random order.\n"
-	"The first application to POST /ari/events/claim?channelId=...&application=...\n"
-	"wins (204); later claims get 409, claims by applications that were not offered\n"
-	"the call get 404. The channel then enters the winner exactly as\n"
-	"Stasis(winner,args...) would: the winner receives StasisStart and controls the\n"
-	"channel until it continues or the channel hangs up.\n"
-	"\n"
-	"  timeout         Milliseconds to wait for a claim, 0-60000 (default 500).\n"
-	"                  Anything else logs a warning and uses the default.\n"
-	"  app_filter      POSIX extended regular expression for application names.\n"
-	"                  No commas (use [,]); at most 256 characters; no\n"
-	"                  back-references, nested repetitions or counts above 32.\n"
-	"                  A refused pattern offers the call to nobody (FAILED).\n"
-	"  args            Colon-separated arguments for the winner's StasisStart.\n"
-	"  notify_claimed  Boolean; if true every recipient gets CallClaimed when the\n"
-	"                  call is claimed (default no).\n"
-	"\n"
-	"If nobody can be offered the call it returns at once with TIMEOUT. If the caller\n"
-	"hangs up while waiting it returns at once, and no claim can win afterwards.\n"
-	"\n"
-	"Sets these channel variables:\n"
-	"  STASISSTATUS                SUCCESS  claimed, the Stasis session ended normally\n"
-	"                              FAILED   claimed but the Stasis session failed, or\n"
-	"                                       the broadcast could not be made\n"
-	"                              TIMEOUT  nobody claimed the call\n"
-	"  STASISBROADCAST_WINNER      the winning application, empty if none\n"
-	"  STASISBROADCAST_RECIPIENTS  how many applications were sent CallBroadcast\n";
+/* The same text, for where Asterisk cannot show the XML (see load_module()). */
+#include "app_doc.h"
 
 /*!
- * \brief Set STASISBROADCAST_WINNER and STASISSTATUS, once each.
+ * \brief Tell the dialplan how it went: STASISBROADCAST_RECIPIENTS,
+ *        STASISBROADCAST_WINNER and (unless the caller hung up) STASISSTATUS.
  *
- * Every variable set publishes a VarSet, so each path sets each variable once.
+ * The one place the channel variables are set, once on every path (each set
+ * publishes a VarSet). \a recipients < 0: ask the resource module, which knows
+ * it while the broadcast is registered (a module without our report API
+ * leaves the variable unset).
  */
-static void set_outcome(struct ast_channel *chan, const char *winner, const char *status)
+static void publish(struct ast_channel *chan, const char *channel_id, int recipients,
+	const char *winner, const char *status)
 {
+	char count[16];
+
+	if (recipients < 0) {
+		recipients = stasis_app_broadcast_recipients(channel_id);
+	}
+	if (recipients >= 0) {
+		snprintf(count, sizeof(count), "%d", recipients);
+		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_RECIPIENTS", count);
+	}
 	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_WINNER", S_OR(winner, ""));
 	if (status) {
 		pbx_builtin_setvar_helper(chan, "STASISSTATUS", status);
 	}
 }
 
+/*! \brief Say why the call could not be offered: the one log line of it. */
+static void explain_refusal(struct ast_channel *chan, const char *app_filter)
+{
+	char why[160];
+
+	if (app_filter && stasis_app_broadcast_refusal(app_filter, why, sizeof(why))) {
+		ast_log(LOG_ERROR, "%s: app_filter '%s' refused, the call is offered to nobody: %s\n",
+			ast_channel_name(chan), app_filter, why);
+		return;
+	}
+	ast_log(LOG_WARNING, "%s: StasisBroadcast could not offer the call%s%s\n",
+		ast_channel_name(chan), app_filter ? " with app_filter " : "", S_OR(app_filter, ""));
+}
+
 /*!
  * \brief Hand the claimed channel to \a winner, as Stasis() would.
  *
- * Nothing is published between the claim and StasisStart: the winner and
- * recipient variables are set when the Stasis session is over.
+ * Nothing is published between the claim and StasisStart: the variables are
+ * set when the Stasis session is over.
  */
 static int enter_winner(struct ast_channel *chan, const char *channel_id, const char *winner,
 	struct broadcast_arguments *args, const char **status)
 {
-	int res, recipients;
-	char count[16];
+	int res;
 
 	ast_verb(3, "%s: claimed by ARI application '%s'\n", ast_channel_name(chan), winner);
 	res = stasis_app_exec(chan, winner, AST_VECTOR_SIZE(&args->args), args->args.elems);
@@ -103,14 +105,8 @@ static int enter_winner(struct ast_channel *chan, const char *channel_id, const 
 		ast_log(LOG_WARNING, "%s: Stasis session in '%s' failed\n",
 			ast_channel_name(chan), winner);
 	}
-
-	recipients = stasis_app_broadcast_recipients(channel_id);
-	if (recipients >= 0) {
-		snprintf(count, sizeof(count), "%d", recipients);
-		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_RECIPIENTS", count);
-	}
 	*status = res ? "FAILED" : "SUCCESS";
-	set_outcome(chan, winner, *status);
+	publish(chan, channel_id, -1, winner, *status);
 	return res;
 }
 
@@ -128,19 +124,19 @@ static int broadcast_and_wait(struct ast_channel *chan, const char *channel_id,
 		if (ast_check_hangup_locked(chan)) {
 			ast_debug(1, "%s: caller hung up during the broadcast\n", ast_channel_name(chan));
 			*status = NULL;
-			set_outcome(chan, NULL, NULL);
+			publish(chan, channel_id, -1, NULL, NULL);
 			return -1;
 		}
 		ast_verb(3, "%s: nobody claimed the call\n", ast_channel_name(chan));
 		*status = "TIMEOUT";
-		set_outcome(chan, NULL, *status);
+		publish(chan, channel_id, -1, NULL, *status);
 		return 0;
 	}
 
 	winner = stasis_app_broadcast_winner(channel_id);
 	if (!winner) {
 		*status = "FAILED";
-		set_outcome(chan, NULL, *status);
+		publish(chan, channel_id, -1, NULL, *status);
 		return 0;
 	}
 	res = enter_winner(chan, channel_id, winner, args, status);
@@ -157,8 +153,7 @@ static int broadcast_exec(struct ast_channel *chan, const char *data)
 	int res;
 
 	if (broadcast_arguments_parse(data, ast_channel_name(chan), &args)) {
-		pbx_builtin_setvar_helper(chan, "STASISBROADCAST_RECIPIENTS", "0");
-		set_outcome(chan, NULL, "FAILED");
+		publish(chan, NULL, 0, NULL, "FAILED");
 		return 0;
 	}
 
@@ -168,11 +163,9 @@ static int broadcast_exec(struct ast_channel *chan, const char *data)
 
 	flags = args.notify_claimed ? 0 : STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED;
 	if (stasis_app_broadcast_channel(chan, args.timeout_ms, args.app_filter, flags)) {
-		ast_log(LOG_WARNING, "%s: StasisBroadcast could not offer the call%s%s\n",
-			ast_channel_name(chan), args.app_filter ? " with app_filter " : "",
-			S_OR(args.app_filter, ""));
+		explain_refusal(chan, args.app_filter);
 		status = "FAILED";
-		set_outcome(chan, NULL, status);
+		publish(chan, channel_id, 0, NULL, status);
 		res = 0;
 	} else {
 		res = broadcast_and_wait(chan, channel_id, &args, &status);
@@ -195,10 +188,31 @@ static int unload_module(void)
 	return ast_unregister_application(app);
 }
 
+/*!
+ * \brief Whether Asterisk shows our documentation XML for the application.
+ *
+ * Not where the core's own documentation has a StasisBroadcast (the stock
+ * application of 20.20+, 22.10+ and 23.4+: for one name the core's file wins),
+ * nor where our file is not installed, nor in a build without XML docs.
+ */
+static int our_xml_shown(void)
+{
+#if defined(HOST_HAS_STASIS_BROADCAST) || !defined(AST_XML_DOCS)
+	return 0;
+#else
+	RAII_VAR(char *, synopsis, ast_xmldoc_build_synopsis("application", app, AST_MODULE),
+		ast_free);
+
+	return synopsis && strstr(synopsis, app_synopsis);
+#endif
+}
+
 static int load_module(void)
 {
-	return ast_register_application(app, broadcast_exec, synopsis, description)
-		? AST_MODULE_LOAD_DECLINE : AST_MODULE_LOAD_SUCCESS;
+	int res = our_xml_shown() ? ast_register_application_xml(app, broadcast_exec)
+		: ast_register_application(app, broadcast_exec, app_synopsis, app_description);
+
+	return res ? AST_MODULE_LOAD_DECLINE : AST_MODULE_LOAD_SUCCESS;
 }
 
 AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_LOAD_ORDER,

@@ -20,11 +20,12 @@
 #include "asterisk/time.h"
 
 #include "ami.h"
+#include "claim.h"
 
 void ami_broadcast_begin(struct broadcast *b, int candidates, const char *app_filter,
 	int timeout_ms)
 {
-	int recipients = broadcast_recipients(b, 0);
+	int recipients = broadcast_recipients(b);
 
 	manager_event(EVENT_FLAG_CALL, "StasisBroadcastBegin",
 		"Channel: %s\r\n"
@@ -85,7 +86,7 @@ void ami_broadcast_end(struct broadcast *b)
 {
 	char winner[256];
 	char status[16];
-	int recipients = broadcast_recipients(b, 0);
+	int recipients = broadcast_recipients(b);
 
 	ao2_lock(b);
 	ast_copy_string(winner, S_OR(b->winner, ""), sizeof(winner));

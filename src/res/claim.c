@@ -9,23 +9,28 @@
  *
  * \brief The claim race: who gets the channel, and when the waiting ends.
  *
- * Four things can end an open broadcast, each on its own thread:
+ * A broadcast is open from the moment it is registered until one of these,
+ * each on its own thread, ends it:
  *
- *  - a claim        (an HTTP thread, via POST /ari/events/claim)
- *  - the timeout    (the channel's dialplan thread, in broadcast_wait())
- *  - a hangup       (noticed by the dialplan thread, or by a claim)
- *  - cleanup        (the dialplan thread, or module code replacing it)
+ *  - a claim          (an ARI request thread: POST /ari/events/claim)
+ *  - the timeout      (the channel's dialplan thread, in broadcast_wait())
+ *  - a hangup         (noticed by the dialplan thread, or by a claim)
+ *  - nobody to offer  (the dispatch, when the last send returns unheard)
+ *  - its end          (cleanup on the dialplan thread, or a new broadcast
+ *                      on the same channel; unload waits for both)
  *
- * They all go through the broadcast's lock and the same rule: the first to
- * move \c state away from BROADCAST_OPEN decides the outcome, and nothing can
- * move it back. So exactly one claim per broadcast returns CLAIM_WON, a claim
- * that loses to a timeout or hangup gets CLAIM_NOT_FOUND, and a claim that
- * wins means the dialplan thread will hand the channel to the winner: the
- * waiter reads the state after the lock, never a copy from before it.
+ * They all go through the broadcast's lock and the same rule, in
+ * broadcast_end_locked() below: the first to move \c state away from
+ * BROADCAST_OPEN decides the outcome, and nothing can move it back. So
+ * exactly one claim per broadcast returns CLAIM_WON, a claim that loses to a
+ * timeout or hangup gets CLAIM_NOT_FOUND, and a claim that wins means the
+ * dialplan thread will hand the channel to the winner: the waiter reads the
+ * state after the lock, never a copy from before it. Every transition is in
+ * this file; registry.c only finds broadcasts, dispatch.c only sends.
  *
  * Eligibility is checked in the same critical section: the claimant must be a
- * recipient whose CallBroadcast reached a live connection (see dispatch.c),
- * and must still be registered now. A claim for any other application gets
+ * recipient whose CallBroadcast reached a live connection (see offer.c), and
+ * must still be registered now. A claim for any other application gets
  * CLAIM_NOT_FOUND and leaves the broadcast open for the real recipients.
  *
  * The dialplan thread never polls: it sleeps in ast_waitfor_nandfds() on the
@@ -46,12 +51,160 @@
 #include "asterisk/astobj2.h"
 #include "asterisk/channel.h"
 #include "asterisk/frame.h"
-#include "asterisk/stasis_app.h"
 #include "asterisk/time.h"
 #include "asterisk/utils.h"
 
-#include "broadcast.h"
+#include "claim.h"
+#include "host.h"
+#include "registry.h"
 #include "stats.h"
+
+/*!
+ * \brief Whether recipient \a r may claim now.
+ *
+ * \c offered is set before the recipient's CallBroadcast is handed to ARI,
+ * without the broadcast's lock: the application may answer at once, and a
+ * claim must then find it set, but taking the lock for every recipient of
+ * every offer would make the senders queue behind each other and behind
+ * claims. Its other writes (cleared when no live connection took the event)
+ * are made with the lock held. A plain read under the lock would still race
+ * with that first store, so every access is atomic: sequentially consistent,
+ * as the store is ordered before the send that lets the claim come at all.
+ */
+static int recipient_offered(struct broadcast_recipient *r)
+{
+	return __atomic_load_n(&r->offered, __ATOMIC_SEQ_CST);
+}
+
+static void recipient_set_offered(struct broadcast_recipient *r, int offered)
+{
+	__atomic_store_n(&r->offered, offered, __ATOMIC_SEQ_CST);
+}
+
+/*! \brief The recipient named \a app, or NULL. Call with the lock held. */
+static struct broadcast_recipient *recipient_find(struct broadcast *b, const char *app)
+{
+	size_t i;
+
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		struct broadcast_recipient *recipient = AST_VECTOR_GET_ADDR(&b->recipients, i);
+
+		if (!strcmp(recipient->name, app)) {
+			return recipient;
+		}
+	}
+	return NULL;
+}
+
+/*!
+ * \brief End an open broadcast in \a state: the one way out of BROADCAST_OPEN.
+ *
+ * Call with the broadcast locked and its state BROADCAST_OPEN. Fixes how many
+ * recipients there were: every send that found a live connection, and every
+ * send still to come back (it will be delivered: each connected application
+ * sees every call), so STASISBROADCAST_RECIPIENTS, the AMI events and the CLI
+ * report the same number whenever a slow send returns. Wakes the waiter.
+ */
+static void broadcast_end_locked(struct broadcast *b, enum broadcast_state state)
+{
+	size_t i;
+
+	ast_assert(b->state == BROADCAST_OPEN && state != BROADCAST_OPEN);
+	b->state = state;
+	b->final_recipients = 0;
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
+
+		b->final_recipients += r->sent ? recipient_offered(r) : 1;
+	}
+	ast_alertpipe_write(b->alert_pipe);
+}
+
+enum broadcast_state broadcast_close(struct broadcast *b, enum broadcast_state state)
+{
+	enum broadcast_state result;
+
+	ao2_lock(b);
+	if (b->state == BROADCAST_OPEN) {
+		broadcast_end_locked(b, state);
+	}
+	result = b->state;
+	ao2_unlock(b);
+	return result;
+}
+
+/* --- a broadcast's life: registered, replaced, cleaned up ------------------ */
+
+int broadcast_register(struct broadcast *b)
+{
+	struct broadcast *replaced;
+	int res = registry_link(b, &replaced);
+
+	if (replaced) {
+		ast_debug(1, "%s: a new broadcast replaces the previous one\n", b->channel_name);
+		broadcast_close(replaced, BROADCAST_ENDED);
+		ao2_ref(replaced, -1);
+	}
+	return res;
+}
+
+struct broadcast *broadcast_unregister(const char *channel_id, struct broadcast *b)
+{
+	struct broadcast *found = registry_unlink(channel_id, b);
+
+	if (found) {
+		broadcast_close(found, BROADCAST_ENDED);
+	}
+	return found;
+}
+
+/* --- the offer: how its sends end the broadcast ---------------------------- */
+
+void broadcast_offer_began(struct broadcast *b, struct ast_json *event)
+{
+	ao2_lock(b);
+	b->event = event;
+	b->sends_pending = AST_VECTOR_SIZE(&b->recipients);
+	if (!b->sends_pending && b->state == BROADCAST_OPEN) {
+		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
+	}
+	ao2_unlock(b);
+}
+
+void broadcast_send_begins(struct broadcast *b, size_t i)
+{
+	/* Offered before it is sent: an answer may come back at once. */
+	recipient_set_offered(AST_VECTOR_GET_ADDR(&b->recipients, i), 1);
+}
+
+int broadcast_offered(struct broadcast *b, size_t i)
+{
+	return recipient_offered(AST_VECTOR_GET_ADDR(&b->recipients, i));
+}
+
+struct ast_json *broadcast_send_returned(struct broadcast *b, size_t i, int live)
+{
+	struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
+	struct ast_json *claimed;
+
+	ao2_lock(b);
+	recipient_set_offered(r, live);
+	r->sent = 1;
+	b->offered_count += live;
+	if (--b->sends_pending == 0 && !b->offered_count && b->state == BROADCAST_OPEN) {
+		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
+	} else if (!b->sends_pending || b->state == BROADCAST_CLAIMED) {
+		/* The waiter may be waiting for this: the last send, or the winner's. */
+		ast_alertpipe_write(b->alert_pipe);
+	}
+	/* CallClaimed owed since the claim (offer.c, broadcast_notify_claimed()):
+	 * a copy of its own, as for CallBroadcast. */
+	claimed = live && r->notify ? ast_json_deep_copy(b->claimed_event) : NULL;
+	ao2_unlock(b);
+	return claimed;
+}
+
+/* --- the claim -------------------------------------------------------------- */
 
 /*!
  * \brief Decide a claim with the broadcast locked.
@@ -61,9 +214,9 @@
  */
 static enum claim_result claim_decide(struct broadcast *b, const char *app, int registered)
 {
-	struct broadcast_recipient *recipient = broadcast_recipient_find(b, app);
+	struct broadcast_recipient *recipient = recipient_find(b, app);
 
-	if (!recipient || !recipient->offered || !registered) {
+	if (!recipient || !recipient_offered(recipient) || !registered) {
 		/* Not a recipient of this broadcast: filtered out, not connected
 		 * when it was offered, or gone since. */
 		return CLAIM_NOT_FOUND;
@@ -90,43 +243,42 @@ static enum claim_result claim_decide(struct broadcast *b, const char *app, int 
 	return CLAIM_WON;
 }
 
-enum claim_result broadcast_claim(const char *channel_id, const char *app)
+enum claim_result broadcast_claim(const char *channel_id, const char *app, int64_t *latency_us)
 {
 	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
 	enum claim_result result;
 	int registered;
-	int64_t latency_us = 0;
 
+	*latency_us = 0;
 	if (ast_strlen_zero(channel_id) || ast_strlen_zero(app)) {
-		stats_claim_counted(CLAIM_NOT_FOUND, 0);
 		return CLAIM_NOT_FOUND;
 	}
 	b = broadcast_find(channel_id);
 	if (!b) {
 		ast_debug(3, "Claim by '%s' for channel '%s': no open broadcast\n", app, channel_id);
-		stats_claim_counted(CLAIM_NOT_FOUND, 0);
 		return CLAIM_NOT_FOUND;
 	}
 
-	registered = stasis_app_is_registered(app);
+	registered = host_app_is_registered(app);
 
 	ao2_lock(b);
 	result = claim_decide(b, app, registered);
 	if (result == CLAIM_WON) {
-		latency_us = ast_tvdiff_us(b->claimed_at, b->started);
+		*latency_us = ast_tvdiff_us(b->claimed_at, b->started);
 	}
 	ao2_unlock(b);
 
-	stats_claim_counted(result, latency_us);
 	if (result == CLAIM_WON) {
 		ast_debug(1, "%s: claimed by '%s' after %" PRId64 " us\n",
-			b->channel_name, app, latency_us);
+			b->channel_name, app, *latency_us);
 	} else {
 		ast_debug(3, "%s: claim by '%s' refused (%s)\n", b->channel_name, app,
 			result == CLAIM_CONFLICT ? "already claimed" : "not eligible or not open");
 	}
 	return result;
 }
+
+/* --- the wait: timeout and hangup --------------------------------------------- */
 
 /*!
  * \brief Read one frame while waiting.
@@ -176,45 +328,6 @@ static void wait_once(struct broadcast *b, struct ast_channel *chan,
 	}
 }
 
-/*! \brief How many recipients are (or are being) sent CallBroadcast. Locked. */
-static int offered_now(struct broadcast *b)
-{
-	int count = 0;
-	size_t i;
-
-	if (b->state != BROADCAST_OPEN) {
-		return b->final_recipients;
-	}
-	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-		count += AST_VECTOR_GET_ADDR(&b->recipients, i)->offered;
-	}
-	return count;
-}
-
-int broadcast_recipients(struct broadcast *b, int claimed)
-{
-	int alert_fd = ast_alertpipe_readfd(b->alert_pipe);
-
-	for (;;) {
-		struct broadcast_recipient *winner;
-		int done, count;
-
-		ao2_lock(b);
-		winner = claimed && b->winner ? broadcast_recipient_find(b, b->winner) : NULL;
-		done = !winner || winner->sent;
-		count = offered_now(b);
-		ao2_unlock(b);
-		if (done) {
-			return count;
-		}
-		/* The winner's send returns within ARI's write timeout, and writes the
-		 * alert pipe when it does (see send_one()). */
-		if (ast_wait_for_input(alert_fd, 1000) > 0) {
-			ast_alertpipe_read(b->alert_pipe);
-		}
-	}
-}
-
 int broadcast_wait(struct broadcast *b, struct ast_channel *chan, int timeout_ms)
 {
 	struct ast_channel *waiter;
@@ -245,4 +358,65 @@ int broadcast_wait(struct broadcast *b, struct ast_channel *chan, int timeout_ms
 	stats_broadcast_ended(state);
 	ast_debug(1, "%s: broadcast %s\n", b->channel_name, broadcast_state_name(state));
 	return state == BROADCAST_CLAIMED ? 0 : -1;
+}
+
+void broadcast_wait_winner_offered(struct broadcast *b)
+{
+	int alert_fd = ast_alertpipe_readfd(b->alert_pipe);
+
+	for (;;) {
+		struct broadcast_recipient *winner;
+		int done;
+
+		ao2_lock(b);
+		winner = b->winner ? recipient_find(b, b->winner) : NULL;
+		done = !winner || winner->sent;
+		ao2_unlock(b);
+		if (done) {
+			return;
+		}
+		/* The winner's send returns within ARI's write timeout, and writes the
+		 * alert pipe when it does (broadcast_send_returned()). */
+		if (ast_wait_for_input(alert_fd, 1000) > 0) {
+			ast_alertpipe_read(b->alert_pipe);
+		}
+	}
+}
+
+/* --- what operators are told ------------------------------------------------- */
+
+int broadcast_recipients(struct broadcast *b)
+{
+	int count = 0;
+	size_t i;
+
+	ao2_lock(b);
+	if (b->state != BROADCAST_OPEN) {
+		count = b->final_recipients;
+	} else {
+		for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+			count += recipient_offered(AST_VECTOR_GET_ADDR(&b->recipients, i));
+		}
+	}
+	ao2_unlock(b);
+	return count;
+}
+
+const char *broadcast_state_name(enum broadcast_state state)
+{
+	switch (state) {
+	case BROADCAST_OPEN:
+		return "open";
+	case BROADCAST_CLAIMED:
+		return "claimed";
+	case BROADCAST_TIMED_OUT:
+		return "timed out";
+	case BROADCAST_HUNG_UP:
+		return "hung up";
+	case BROADCAST_NO_RECIPIENTS:
+		return "no recipients";
+	case BROADCAST_ENDED:
+		return "ended";
+	}
+	return "unknown";
 }

@@ -16,7 +16,8 @@
 #include "asterisk/localtime.h"
 #include "asterisk/time.h"
 
-#include "broadcast.h"
+#include "claim.h"
+#include "registry.h"
 #include "operator.h"
 #include "stats.h"
 
@@ -50,7 +51,7 @@ static char *handle_show_channels(struct ast_cli_entry *e, int cmd, struct ast_c
 		char age[16], recipients[16], winner[256];
 		enum broadcast_state state;
 
-		snprintf(recipients, sizeof(recipients), "%d", broadcast_recipients(b, 0));
+		snprintf(recipients, sizeof(recipients), "%d", broadcast_recipients(b));
 		ao2_lock(b);
 		state = b->state;
 		ast_copy_string(winner, S_OR(b->winner, "-"), sizeof(winner));

@@ -7,25 +7,7 @@
 
 /*! \file
  *
- * \brief Who is offered a call, and the events they receive.
- *
- * Candidates are the registered Stasis applications that match the filter, in
- * a fresh random order for every broadcast so that no application is always
- * offered first.
- *
- * A registered application is not necessarily a live one: res_stasis keeps an
- * application whose WebSocket closed in its registry (inactive) while it still
- * owns channels, and quietly drops messages sent to it. res_stasis exports no
- * way to ask, but ARI's WebSocket handler stamps the "application" field on the
- * message it is handed, synchronously, before writing or queueing it; an
- * inactive application never reaches that handler. So every recipient gets its
- * own top-level copy of the event, and a copy that comes back stamped was taken
- * by a live connection. Only those recipients may claim (claim.c), and only they
- * are counted in STASISBROADCAST_RECIPIENTS.
- *
- * The copies are shallow: the channel snapshot JSON is built once per event and
- * shared, not rebuilt per recipient. (Each sending thread shares only its own
- * deep copy, so no JSON value is touched by two threads at once.)
+ * \brief Sharing out the sends of CallBroadcast among threads.
  *
  * Sending is shared out. ARI writes to a WebSocket synchronously, so one
  * application that stopped reading holds its sender until ARI's write timeout.
@@ -46,20 +28,36 @@
  * recipient \c sent under the broadcast's lock; the last one closes the
  * broadcast if nobody was live, and wakes the waiter (claim.c), which needs
  * the winner's send to have returned before it lets StasisStart follow.
+ *
+ * Why not Asterisk's own serializers (an ast_threadpool, one
+ * ast_threadpool_serializer per application with a send in flight)? They were
+ * built and measured against these lanes in one run of make bench
+ * (bench/results/2026-12-02-2cpu/floor.md; 2 CPUs, Debian's 22.10.1, medians
+ * of 3 rounds), and lost on every fan-out row:
+ *
+ *                                    stock   lanes   serializers   floor
+ *   300 apps, CPU per broadcast (ms)  19.1    16.7      22.3        15.9
+ *   1,000 apps, same                  56.8    49.3      83.8        49.0
+ *   300 apps, time to the last (ms)   18.9    13.0      18.2        15.1
+ *   1,000 apps, same                  56.5    37.4      63.5        47.4
+ *   stalled app, live delay p99 (ms)  13.5     9.8      10.2         -
+ *   stalled app, live delay max (ms) 2008     13.3      13.7         -
+ *
+ * A task per recipient on a shared queue costs an allocation, a copy of the
+ * event and a wake-up each; the lanes take recipients from an index and
+ * queue only behind an application that is already busy, which is rare.
  */
 
 #include "asterisk.h"
 
-#include "asterisk/alertpipe.h"
 #include "asterisk/astobj2.h"
 #include "asterisk/lock.h"
 #include "asterisk/json.h"
-#include "asterisk/stasis_app.h"
-#include "asterisk/stasis_channels.h"
 #include "asterisk/utils.h"
 
-#include "broadcast.h"
-#include "filter.h"
+#include "claim.h"
+#include "dispatch.h"
+#include "offer.h"
 
 /*! Threads that help the dialplan thread send CallBroadcast. */
 #define DISPATCH_HELPERS 3
@@ -103,136 +101,6 @@ static struct {
 } helpers = {
 	.lock = AST_MUTEX_INIT_VALUE,
 };
-
-int broadcast_candidates(const regex_t *filter, struct ast_vector_const_string *names,
-	struct ao2_container **apps)
-{
-	struct ao2_iterator it;
-	const char *name;
-	size_t i;
-
-	*apps = stasis_app_get_all();
-	if (!*apps) {
-		return -1;
-	}
-	if (AST_VECTOR_INIT(names, ao2_container_count(*apps))) {
-		ao2_cleanup(*apps);
-		*apps = NULL;
-		return -1;
-	}
-
-	it = ao2_iterator_init(*apps, 0);
-	for (; (name = ao2_iterator_next(&it)); ao2_ref((void *) name, -1)) {
-		if (!filter || filter_matches(filter, name)) {
-			/* Borrowed: the container keeps the name alive. */
-			AST_VECTOR_APPEND(names, name);
-		}
-	}
-	ao2_iterator_destroy(&it);
-
-	/* Fisher-Yates: every order equally likely. */
-	for (i = AST_VECTOR_SIZE(names); i > 1; i--) {
-		size_t j = ast_random() % i;
-		const char *swap = AST_VECTOR_GET(names, i - 1);
-
-		AST_VECTOR_REPLACE(names, i - 1, AST_VECTOR_GET(names, j));
-		AST_VECTOR_REPLACE(names, j, swap);
-	}
-	return 0;
-}
-
-/*! \brief The channel's current snapshot (caller owns the reference). */
-static struct ast_channel_snapshot *channel_snapshot(struct broadcast *b, struct ast_channel *chan)
-{
-	struct ast_channel_snapshot *snapshot = ast_channel_snapshot_get_latest(b->channel_id);
-
-	if (!snapshot && chan) {
-		ast_channel_lock(chan);
-		snapshot = ast_channel_snapshot_create(chan);
-		ast_channel_unlock(chan);
-	}
-	return snapshot;
-}
-
-/*!
- * \brief Build an event of \a type about the channel: the one place event
- *        JSON is made. The caller adds the fields particular to its type.
- */
-static struct ast_json *event_create(const char *type, struct ast_channel_snapshot *snapshot,
-	struct timeval when)
-{
-	struct ast_json *channel = ast_channel_snapshot_to_json(snapshot, stasis_app_get_sanitizer());
-
-	if (!channel) {
-		return NULL;
-	}
-	return ast_json_pack("{s: s, s: o, s: o}",
-		"type", type,
-		"timestamp", ast_json_timeval(when, NULL),
-		"channel", channel);
-}
-
-/*!
- * \brief Hand \a event to application \a app.
- * \retval 1 a live ARI connection took it
- * \retval 0 nobody did (inactive application, or no memory for the copy)
- */
-static int event_send(struct ast_json *event, const char *app)
-{
-	RAII_VAR(struct ast_json *, message, ast_json_copy(event), ast_json_unref);
-
-	if (!message) {
-		return 0;
-	}
-	stasis_app_send(app, message);
-	return ast_json_object_get(message, "application") != NULL;
-}
-
-/*!
- * \brief Send CallBroadcast to recipient \a i and record the outcome.
- *
- * Every recipient is sent its CallBroadcast, also one whose send comes up
- * after the broadcast ended (queued behind a slow send on its lane): each
- * connected application sees every call, as the product promises. The count
- * of recipients was fixed at the end (broadcast_end_locked()) and does not
- * change with such a late send.
- *
- * \param event this thread's copy of the event; NULL counts as not delivered
- */
-static void deliver(struct broadcast *b, struct ast_json *event, size_t i)
-{
-	struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
-	struct ast_json *claimed;
-	int live;
-
-	/* Offered before it is sent: an answer may come back at once. A claim
-	 * reads the flag under the broadcast's lock; storing it needs no lock. */
-	__atomic_store_n(&r->offered, 1, __ATOMIC_SEQ_CST);
-
-	live = event && event_send(event, r->name);
-
-	ao2_lock(b);
-	r->offered = live;
-	r->sent = 1;
-	b->offered_count += live;
-	if (--b->sends_pending == 0 && !b->offered_count && b->state == BROADCAST_OPEN) {
-		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
-	} else if (!b->sends_pending || b->state == BROADCAST_CLAIMED) {
-		/* The waiter may be waiting for this: the last send, or the winner's. */
-		ast_alertpipe_write(b->alert_pipe);
-	}
-	/* CallClaimed owed since the claim (broadcast_notify_claimed()): this
-	 * thread's own copy, as for CallBroadcast. */
-	claimed = live && r->notify ? ast_json_deep_copy(b->claimed_event) : NULL;
-	ao2_unlock(b);
-
-	ast_debug(3, "%s: CallBroadcast %s '%s'\n", b->channel_name,
-		live ? "sent to" : "not sent: no live connection for", r->name);
-	if (claimed) {
-		event_send(claimed, r->name);
-		ast_json_unref(claimed);
-	}
-}
 
 /*! \brief The bucket of an application name. */
 static unsigned int lane_bucket(const char *name)
@@ -321,13 +189,13 @@ static void send_one(struct broadcast *b, struct ast_json *event, size_t i)
 	if (!lane_enter(b, i)) {
 		return;
 	}
-	deliver(b, event, i);
+	offer_deliver(b, event, i);
 	/* Queued sends belong to other broadcasts: each gets a copy of its own
 	 * event, since this thread's copy is another broadcast's. */
 	while (lane_next(name, &next)) {
 		struct ast_json *copy = ast_json_deep_copy(next.b->event);
 
-		deliver(next.b, copy, next.index);
+		offer_deliver(next.b, copy, next.index);
 		ast_json_unref(copy);
 		ao2_ref(next.b, -1);
 	}
@@ -410,27 +278,15 @@ static void *helper_run(void *unused)
 
 int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan)
 {
-	RAII_VAR(struct ast_channel_snapshot *, snapshot, channel_snapshot(b, chan), ao2_cleanup);
 	size_t count = AST_VECTOR_SIZE(&b->recipients);
-	struct ast_json *event;
+	struct ast_json *event = offer_call_broadcast(b, chan);
 	int shared;
 
-	event = snapshot ? event_create("CallBroadcast", snapshot, b->started) : NULL;
-	if (!event
-		|| ast_json_object_set(event, "caller", ast_json_string_create(snapshot->caller->number))
-		|| ast_json_object_set(event, "called", ast_json_string_create(snapshot->dialplan->exten))) {
-		ast_json_unref(event);
+	if (!event) {
 		broadcast_close(b, BROADCAST_NO_RECIPIENTS);
 		return -1;
 	}
-
-	ao2_lock(b);
-	b->event = event;
-	b->sends_pending = count;
-	if (!count && b->state == BROADCAST_OPEN) {
-		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
-	}
-	ao2_unlock(b);
+	broadcast_offer_began(b, event);
 
 	shared = count > 1 && !queue_add(b, count - 1);
 	send_all(b, shared);
@@ -440,7 +296,7 @@ int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan)
 	return 0;
 }
 
-int dispatch_helpers_start(void)
+int dispatch_start(void)
 {
 	int i;
 
@@ -464,7 +320,7 @@ int dispatch_helpers_start(void)
 	return 0;
 }
 
-void dispatch_helpers_stop(void)
+void dispatch_stop(void)
 {
 	int i, running = helpers.running;
 
@@ -484,50 +340,4 @@ void dispatch_helpers_stop(void)
 	for (i = 0; i < LANE_BUCKETS; i++) {
 		ast_mutex_destroy(&lanes[i].lock);
 	}
-}
-
-void broadcast_notify_claimed(struct broadcast *b, struct ast_channel *chan)
-{
-	RAII_VAR(struct ast_channel_snapshot *, snapshot, channel_snapshot(b, chan), ao2_cleanup);
-	RAII_VAR(struct ast_json *, event, NULL, ast_json_unref);
-	struct ast_vector_const_string now;
-	struct timeval claimed_at;
-	char *winner;
-	size_t i;
-
-	if (!snapshot || AST_VECTOR_INIT(&now, AST_VECTOR_SIZE(&b->recipients))) {
-		return;
-	}
-	ao2_lock(b);
-	claimed_at = b->claimed_at;
-	winner = ast_strdupa(S_OR(b->winner, ""));
-	ao2_unlock(b);
-
-	event = event_create("CallClaimed", snapshot, claimed_at);
-	if (!event || ast_json_object_set(event, "winner_app", ast_json_string_create(winner))) {
-		AST_VECTOR_FREE(&now);
-		return;
-	}
-
-	/* A recipient whose CallBroadcast is back gets CallClaimed now; one whose
-	 * send is still out (or queued on its lane) gets it from that send, right
-	 * after its CallBroadcast (deliver()), so it never comes first. */
-	ao2_lock(b);
-	b->claimed_event = ast_json_ref(event);
-	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
-
-		if (!r->sent) {
-			r->notify = 1;
-		} else if (r->offered) {
-			/* Names are immutable: borrowed past the lock. */
-			AST_VECTOR_APPEND(&now, r->name);
-		}
-	}
-	ao2_unlock(b);
-
-	for (i = 0; i < AST_VECTOR_SIZE(&now); i++) {
-		event_send(event, AST_VECTOR_GET(&now, i));
-	}
-	AST_VECTOR_FREE(&now);
 }

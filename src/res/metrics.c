@@ -7,13 +7,19 @@
 
 /*! \file
  *
- * \brief Prometheus metrics through res_prometheus, when it is loaded.
+ * \brief Prometheus metrics through res_prometheus, while it runs.
  *
- * We do not link against res_prometheus: it drags in res_pjsip, and the
- * module must load without it. Instead its two registration functions are
- * looked up at load time; res_prometheus is an optional module of ours, so
- * when it is configured to load it loads first. The metrics are written in
- * the text exposition format from the same counters the CLI shows.
+ * We do not link against res_prometheus (it drags in res_pjsip), nor depend on
+ * it: the module must load and work wherever res_prometheus is absent,
+ * declined (no prometheus.conf), not loaded yet, or unloaded while we run.
+ * module_watch.c tells us whenever it may have changed, with the loader held
+ * still, and we register our scrape callback whenever it runs and we are not
+ * registered with it. Its two functions are looked up then, from the
+ * instance that runs: a res_prometheus loaded again may sit elsewhere.
+ *
+ * res_prometheus forgets every callback when it unloads, so an unload always
+ * means we are no longer registered. The metrics are written in the text
+ * exposition format from the same counters the CLI shows.
  */
 
 #include "asterisk.h"
@@ -23,14 +29,16 @@
 #include "asterisk/res_prometheus.h"
 #include "asterisk/strings.h"
 
-#include "broadcast.h"
+#include "registry.h"
+#include "module_watch.h"
 #include "operator.h"
 #include "stats.h"
 
 #define PREFIX "asterisk_stasis_broadcast_"
 
-static int (*callback_register)(struct prometheus_callback *callback);
-static void (*callback_unregister)(struct prometheus_callback *callback);
+/*! The unregister function of the res_prometheus we registered with, NULL
+ *  if we are not registered. Only touched with the loader held still. */
+static void (*registered_with)(struct prometheus_callback *callback);
 
 /*! \brief One "# HELP" and "# TYPE" header. */
 static void metric_header(struct ast_str **out, const char *name, const char *type,
@@ -89,25 +97,52 @@ static struct prometheus_callback metrics_callback = {
 	.callback_fn = metrics_write,
 };
 
-void metrics_register(void)
+/*! \brief Register with a running res_prometheus. */
+static void metrics_register(void)
 {
+	int (*callback_register)(struct prometheus_callback *callback);
+	void (*callback_unregister)(struct prometheus_callback *callback);
+
 	callback_register = dlsym(RTLD_DEFAULT, "prometheus_callback_register");
 	callback_unregister = dlsym(RTLD_DEFAULT, "prometheus_callback_unregister");
 	if (!callback_register || !callback_unregister) {
-		ast_debug(1, "res_prometheus is not loaded; no StasisBroadcast metrics\n");
-		callback_register = NULL;
+		ast_log(LOG_WARNING, "res_prometheus runs but has no prometheus_callback_register(): "
+			"no StasisBroadcast metrics\n");
 		return;
 	}
 	if (callback_register(&metrics_callback)) {
 		ast_log(LOG_WARNING, "Could not register StasisBroadcast metrics with res_prometheus\n");
-		callback_register = NULL;
+		return;
 	}
+	registered_with = callback_unregister;
+	ast_verb(2, "StasisBroadcast metrics registered with res_prometheus\n");
 }
+
+static int follow_prometheus(int running, enum module_change change)
+{
+	if (change == MODULE_UNLOADED && registered_with) {
+		/* It dropped our callback with everything else. */
+		registered_with = NULL;
+		ast_verb(2, "res_prometheus unloaded: no StasisBroadcast metrics until it runs again\n");
+	}
+	if (running && !registered_with) {
+		metrics_register();
+	} else if (!running) {
+		registered_with = NULL;
+	}
+	return 0;
+}
+
+const struct module_follower metrics_follower = {
+	.module = "res_prometheus.so",
+	.follow = follow_prometheus,
+};
 
 void metrics_unregister(void)
 {
-	if (callback_register) {
-		callback_unregister(&metrics_callback);
-		callback_register = NULL;
+	/* Our unload holds the loader: res_prometheus cannot go meanwhile. */
+	if (registered_with && module_watch_running(metrics_follower.module)) {
+		registered_with(&metrics_callback);
 	}
+	registered_with = NULL;
 }

@@ -13,11 +13,14 @@
 #ifndef STASIS_BROADCAST_OPERATOR_H
 #define STASIS_BROADCAST_OPERATOR_H
 
+#include "module_watch.h"
+
 int cli_register(void);
 void cli_unregister(void);
 
-/*! \brief Register with res_prometheus if it is loaded; fine if it is not. */
-void metrics_register(void);
+/*! \brief Keeps our metrics registered with res_prometheus while it runs. */
+extern const struct module_follower metrics_follower;
+/*! \brief Unregister from res_prometheus, if registered (our unload). */
 void metrics_unregister(void);
 
 #endif /* STASIS_BROADCAST_OPERATOR_H */

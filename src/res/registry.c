@@ -12,10 +12,11 @@
  * A claim arrives with nothing but a channel id, so the registry is what turns
  * it into a broadcast. It holds at most one broadcast per channel: running
  * StasisBroadcast() again on a channel (a failover loop) replaces the old one,
- * which is closed first so that no claim can land on it afterwards.
+ * which the caller then ends (claim.c: broadcast_register()).
  *
  * The container's own lock only guards membership; everything about a single
- * broadcast is guarded by that broadcast's lock (see broadcast.h).
+ * broadcast is guarded by that broadcast's lock (see broadcast.h), and its
+ * state is only ever changed in claim.c.
  */
 
 #include "asterisk.h"
@@ -26,7 +27,7 @@
 #include "asterisk/json.h"
 #include "asterisk/utils.h"
 
-#include "broadcast.h"
+#include "registry.h"
 
 #define REGISTRY_BUCKETS 257
 
@@ -93,24 +94,15 @@ struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
 	return b;
 }
 
-int broadcast_register(struct broadcast *b)
+int registry_link(struct broadcast *b, struct broadcast **replaced)
 {
-	struct broadcast *old;
-
 	ao2_lock(registry);
-	old = ao2_find(registry, b->channel_id, OBJ_SEARCH_KEY | OBJ_UNLINK | OBJ_NOLOCK);
+	*replaced = ao2_find(registry, b->channel_id, OBJ_SEARCH_KEY | OBJ_UNLINK | OBJ_NOLOCK);
 	if (!ao2_link_flags(registry, b, OBJ_NOLOCK)) {
 		ao2_unlock(registry);
-		ao2_cleanup(old);
 		return -1;
 	}
 	ao2_unlock(registry);
-
-	if (old) {
-		ast_debug(1, "%s: a new broadcast replaces the previous one\n", b->channel_name);
-		broadcast_close(old, BROADCAST_ENDED);
-		ao2_ref(old, -1);
-	}
 	return 0;
 }
 
@@ -128,21 +120,14 @@ static int broadcast_is(void *obj, void *arg, int flags)
 	return obj == arg ? CMP_MATCH | CMP_STOP : 0;
 }
 
-struct broadcast *broadcast_unregister(const char *channel_id, struct broadcast *b)
+struct broadcast *registry_unlink(const char *channel_id, struct broadcast *b)
 {
-	struct broadcast *found;
-
 	if (b) {
 		/* OBJ_SEARCH_OBJECT narrows the walk to the bucket of b's channel. */
-		found = ao2_callback(registry, OBJ_UNLINK | OBJ_SEARCH_OBJECT, broadcast_is, b);
-	} else {
-		found = ast_strlen_zero(channel_id) ? NULL
-			: ao2_find(registry, channel_id, OBJ_SEARCH_KEY | OBJ_UNLINK);
+		return ao2_callback(registry, OBJ_UNLINK | OBJ_SEARCH_OBJECT, broadcast_is, b);
 	}
-	if (found) {
-		broadcast_close(found, BROADCAST_ENDED);
-	}
-	return found;
+	return ast_strlen_zero(channel_id) ? NULL
+		: ao2_find(registry, channel_id, OBJ_SEARCH_KEY | OBJ_UNLINK);
 }
 
 int broadcast_count(void)
@@ -153,70 +138,6 @@ int broadcast_count(void)
 struct ao2_iterator broadcast_iterator(void)
 {
 	return ao2_iterator_init(registry, 0);
-}
-
-const char *broadcast_state_name(enum broadcast_state state)
-{
-	switch (state) {
-	case BROADCAST_OPEN:
-		return "open";
-	case BROADCAST_CLAIMED:
-		return "claimed";
-	case BROADCAST_TIMED_OUT:
-		return "timed out";
-	case BROADCAST_HUNG_UP:
-		return "hung up";
-	case BROADCAST_NO_RECIPIENTS:
-		return "no recipients";
-	case BROADCAST_ENDED:
-		return "ended";
-	}
-	return "unknown";
-}
-
-struct broadcast_recipient *broadcast_recipient_find(struct broadcast *b, const char *app)
-{
-	size_t i;
-
-	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-		struct broadcast_recipient *recipient = AST_VECTOR_GET_ADDR(&b->recipients, i);
-
-		if (!strcmp(recipient->name, app)) {
-			return recipient;
-		}
-	}
-	return NULL;
-}
-
-void broadcast_end_locked(struct broadcast *b, enum broadcast_state state)
-{
-	size_t i;
-
-	ast_assert(b->state == BROADCAST_OPEN && state != BROADCAST_OPEN);
-	b->state = state;
-	/* The recipients: every send that found a live connection, and every
-	 * send still to come back (it will be delivered, see deliver()). */
-	b->final_recipients = 0;
-	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
-
-		b->final_recipients += r->sent ? r->offered : 1;
-	}
-	/* Wake a waiter so it sees the end at once. */
-	ast_alertpipe_write(b->alert_pipe);
-}
-
-enum broadcast_state broadcast_close(struct broadcast *b, enum broadcast_state state)
-{
-	enum broadcast_state result;
-
-	ao2_lock(b);
-	if (b->state == BROADCAST_OPEN) {
-		broadcast_end_locked(b, state);
-	}
-	result = b->state;
-	ao2_unlock(b);
-	return result;
 }
 
 int broadcast_registry_init(void)

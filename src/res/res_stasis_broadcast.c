@@ -14,14 +14,19 @@
  * (res_ari_events) calls stasis_app_claim_channel(), and the dialplan
  * application calls the rest. The work is done in:
  *
- *  - registry.c  the live broadcasts, by channel id
- *  - dispatch.c  who is offered the call, and the CallBroadcast/CallClaimed events
- *  - claim.c     the race between claims, the timeout and hangup
+ *  - registry.c  the live broadcasts, by channel id, and their lifetime
+ *  - claim.c     every change of a broadcast's state: the race between
+ *                claims, the timeout, hangup, nobody to offer it to, its end
+ *  - offer.c     who is offered the call, and the CallBroadcast/CallClaimed events
+ *  - dispatch.c  sending them
  *  - filter.c    the app_filter and what makes a pattern unsafe
  *  - stats.c     counters for operators
  *  - cli.c, metrics.c, ami.c   what operators see: CLI, Prometheus, AMI events
+ *  - module_watch.c  the modules we use without requiring them, as they
+ *                come and go (res_prometheus for metrics, ...)
  *  - route/      POST /ari/events/claim, served by us on Asterisk releases
- *                that predate Asterisk's own (see route/route.h)
+ *                that predate Asterisk's own: inside ARI's handler tree from
+ *                20.14/22.4/23.0, beside it before (see route/route.h)
  *
  * On those releases the host has no <asterisk/stasis_app_broadcast.h> either;
  * the build then uses ours (src/include/compat), which declares the same API.
@@ -30,14 +35,12 @@
 /*** MODULEINFO
 	<depend>res_stasis</depend>
 	<depend>res_ari</depend>
-	<use type="module">res_prometheus</use>
 	<support_level>extended</support_level>
  ***/
 
 #include "asterisk.h"
 
 #include "asterisk/module.h"
-#include "asterisk/pbx.h"
 #include "asterisk/utils.h"
 
 /* Right before each API header: optional_api.h undefines it on every inclusion. */
@@ -47,9 +50,13 @@
 #include "stasis_broadcast_report.h"
 
 #include "ami.h"
-#include "broadcast.h"
+#include "claim.h"
+#include "dispatch.h"
 #include "filter.h"
+#include "module_watch.h"
+#include "offer.h"
 #include "operator.h"
+#include "registry.h"
 #include "stats.h"
 #ifdef STASIS_BROADCAST_OWN_ROUTE
 #include "route/route.h"
@@ -57,7 +64,8 @@
 
 /*!
  * \brief Choose the recipients and create the broadcast, not yet registered.
- * \retval NULL the filter was refused, or no memory; logged
+ * \retval NULL the filter was refused, or no memory (the dialplan application
+ *         tells the operator: stasis_app_broadcast_refusal())
  */
 static struct broadcast *broadcast_prepare(struct ast_channel *chan, const char *app_filter,
 	unsigned int flags)
@@ -71,8 +79,7 @@ static struct broadcast *broadcast_prepare(struct ast_channel *chan, const char 
 	char why[160];
 
 	if (has_filter && filter_compile(&filter, app_filter, why, sizeof(why))) {
-		ast_log(LOG_ERROR, "%s: app_filter '%s' refused, the call is offered to nobody: %s\n",
-			ast_channel_name(chan), app_filter, why);
+		ast_debug(1, "%s: app_filter '%s' refused: %s\n", ast_channel_name(chan), app_filter, why);
 		return NULL;
 	}
 	res = broadcast_candidates(has_filter ? &filter : NULL, &names, &apps);
@@ -88,15 +95,6 @@ static struct broadcast *broadcast_prepare(struct ast_channel *chan, const char 
 	return b;
 }
 
-/*! \brief Publish the recipient count on the channel. */
-static void set_recipients_var(struct ast_channel *chan, int recipients)
-{
-	char count[16];
-
-	snprintf(count, sizeof(count), "%d", recipients);
-	pbx_builtin_setvar_helper(chan, "STASISBROADCAST_RECIPIENTS", count);
-}
-
 int AST_OPTIONAL_API_NAME(stasis_app_broadcast_channel)(struct ast_channel *chan,
 	int timeout_ms, const char *app_filter, unsigned int flags)
 {
@@ -107,7 +105,6 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_channel)(struct ast_channel *chan
 	}
 	b = broadcast_prepare(chan, app_filter, flags);
 	if (!b || broadcast_register(b)) {
-		set_recipients_var(chan, 0);
 		stats_broadcast_failed();
 		ami_broadcast_refused(chan, app_filter);
 		return -1;
@@ -125,7 +122,11 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_channel)(struct ast_channel *chan
 
 int AST_OPTIONAL_API_NAME(stasis_app_claim_channel)(const char *channel_id, const char *app_name)
 {
-	return broadcast_claim(channel_id, app_name);
+	int64_t latency_us;
+	enum claim_result result = broadcast_claim(channel_id, app_name, &latency_us);
+
+	stats_claim_counted(result, latency_us);
+	return result;
 }
 
 char *AST_OPTIONAL_API_NAME(stasis_app_broadcast_winner)(const char *channel_id)
@@ -154,12 +155,12 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, i
 	}
 	claimed = !broadcast_wait(b, chan, timeout_ms);
 	if (!claimed) {
-		set_recipients_var(chan, broadcast_recipients(b, 0));
 		return -1;
 	}
-	/* Waits for the winner's own CallBroadcast send (before StasisStart).
-	 * Nothing is published here: the variables are set after the session. */
-	broadcast_recipients(b, 1);
+	/* Nothing is published here: the application sets the variables after
+	 * the session, and StasisStart must not overtake the winner's own
+	 * CallBroadcast. */
+	broadcast_wait_winner_offered(b);
 	ami_broadcast_claimed(b);
 	if (!(b->flags & STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED)) {
 		broadcast_notify_claimed(b, chan);
@@ -188,7 +189,19 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_recipients)(const char *channel_i
 {
 	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
 
-	return b ? broadcast_recipients(b, 0) : -1;
+	return b ? broadcast_recipients(b) : -1;
+}
+
+int AST_OPTIONAL_API_NAME(stasis_app_broadcast_refusal)(const char *app_filter, char *why,
+	size_t len)
+{
+	regex_t filter;
+
+	if (ast_strlen_zero(app_filter) || filter_compile(&filter, app_filter, why, len)) {
+		return !ast_strlen_zero(app_filter);
+	}
+	regfree(&filter);
+	return 0;
 }
 
 void AST_OPTIONAL_API_NAME(stasis_app_broadcast_cleanup)(const char *channel_id)
@@ -201,6 +214,14 @@ void AST_OPTIONAL_API_NAME(stasis_app_broadcast_cleanup)(const char *channel_id)
 	}
 }
 
+/*! The modules we follow without requiring them (see module_watch.h). */
+static const struct module_follower *const followers[] = {
+	&metrics_follower,
+#ifdef STASIS_BROADCAST_OWN_ROUTE
+	CLAIM_ROUTE_FOLLOWERS
+#endif
+};
+
 static int unload_module(void)
 {
 	int live = broadcast_count();
@@ -210,14 +231,31 @@ static int unload_module(void)
 			live, live == 1 ? "" : "s");
 		return -1;
 	}
+	if (module_watch_stop()) {
+		ast_log(LOG_WARNING, "Not unloading: following a change of another module "
+			"(res_prometheus, ...); try again\n");
+		return -1;
+	}
 #ifdef STASIS_BROADCAST_OWN_ROUTE
 	claim_route_unload();
 #endif
 	metrics_unregister();
 	cli_unregister();
-	dispatch_helpers_stop();
+	dispatch_stop();
 	broadcast_registry_cleanup();
 	return 0;
+}
+
+/*! \brief Undo a load that got part of the way (nothing is live yet). */
+static int load_failed(void)
+{
+#ifdef STASIS_BROADCAST_OWN_ROUTE
+	claim_route_unload();
+#endif
+	cli_unregister();
+	dispatch_stop();
+	broadcast_registry_cleanup();
+	return AST_MODULE_LOAD_DECLINE;
 }
 
 static int load_module(void)
@@ -227,8 +265,7 @@ static int load_module(void)
 		broadcast_registry_cleanup();
 		return AST_MODULE_LOAD_DECLINE;
 	}
-	dispatch_helpers_start();
-	metrics_register();
+	dispatch_start();
 #ifdef STASIS_BROADCAST_OWN_ROUTE
 #ifdef AST_DEVMODE
 	/* Dev mode ARI checks every outgoing event against the models it was
@@ -238,10 +275,12 @@ static int load_module(void)
 		"CallBroadcast or CallClaimed. Use a release build (configure without --enable-dev-mode).\n");
 #endif
 	if (claim_route_load()) {
-		unload_module();
-		return AST_MODULE_LOAD_DECLINE;
+		return load_failed();
 	}
 #endif
+	if (module_watch_start(followers, ARRAY_LEN(followers))) {
+		return load_failed();
+	}
 	return AST_MODULE_LOAD_SUCCESS;
 }
 
@@ -261,5 +300,4 @@ AST_MODULE_INFO(ASTERISK_GPL_KEY, AST_MODFLAG_GLOBAL_SYMBOLS | AST_MODFLAG_LOAD_
 	.reload = reload_module,
 	.load_pri = AST_MODPRI_APP_DEPEND,
 	.requires = "res_stasis,res_ari,http",
-	.optional_modules = "res_prometheus",
 );

@@ -27,6 +27,10 @@ TARGET = os.environ.get("SB_TARGET", "ours")
 def pytest_configure(config):
     config.addinivalue_line("markers", "strict: a [strict] row of the SPEC (stock modules differ)")
     config.addinivalue_line("markers", "ours_only: checks something only our modules have")
+    config.addinivalue_line("markers", "edge: in the subset the edge releases of the matrix run "
+                            "(tests/run.sh --edge)")
+    config.addinivalue_line("markers", "instance: starts an Asterisk of its own (slow under "
+                            "the sanitizers, which run only some of these)")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,9 +1,12 @@
 """Helpers shared by the end-to-end tests."""
 
 import os
-import time
+import re
+import subprocess
 
 TARGET = os.environ.get("SB_TARGET", "ours")
+# Debian's Asterisk (the default sandbox) ships the stock modules beside ours.
+STOCK_EXISTS = os.environ.get("SB_ASTERISK", "debian") == "debian"
 STRICT_VARIABLES = TARGET != "stock"
 
 
@@ -29,9 +32,29 @@ def check_outcome(outcome, status, winner=None, recipients=None, strict=False):
             assert got_recipients == recipients, outcome
 
 
-def wait_until(condition, timeout=10.0, what="condition"):
-    """Poll something that raises no event (a CLI view) until it holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+def asterisk_version():
+    """(major, minor, patch) of the Asterisk under test; a build from a branch
+    (master) counts as newer than every release."""
+    shown = subprocess.run(["asterisk", "-V"], capture_output=True, text=True).stdout
+    found = re.search(r"Asterisk (\d+)\.(\d+)\.(\d+)", shown)
+    return tuple(int(part) for part in found.groups()) if found else (99, 0, 0)
+
+
+def has_since(*firsts):
+    """Whether the Asterisk under test has what came in the releases FIRSTS,
+    one (major, minor) per branch: has_since((20, 14), (22, 4), (23, 0))."""
+    version = asterisk_version()
+    for first in firsts:
+        if version[0] == first[0]:
+            return version[:2] >= first
+    return version[0] > max(first[0] for first in firsts)
+
+
+# REST requests down an application's own WebSocket, and outbound WebSockets
+# (Asterisk dials the application).
+REST_OVER_WEBSOCKET = has_since((20, 14), (22, 4), (23, 0))
+OUTBOUND_WEBSOCKET = has_since((20, 15), (22, 5), (23, 0))
+# Asterisk's own POST /ari/events/claim (res_ari_events): we serve none
+ASTERISK_CLAIM_ROUTE = has_since((20, 20), (22, 10), (23, 4))
+# permit/deny/acl for ari.conf users
+ARI_USER_ACLS = has_since((20, 19), (22, 9), (23, 3))

@@ -6,7 +6,11 @@ margins: these tests check behaviour, not speed.
 
 import re
 
+import pytest
+
 from helpers import STRICT_VARIABLES, check_outcome, only
+
+pytestmark = pytest.mark.edge
 
 
 

@@ -7,8 +7,10 @@ host (POST /ari/channels/{id}/answer) and compares the whole refusal: status,
 reason, the challenge header, the body. Where Asterisk routes the claim itself
 (22.10+) the same comparisons hold trivially, which is what "drop-in" means.
 
-The instance has its own ari.conf with a plain, a crypt, a read-only and an
-ACL-restricted user, and a realm of its own.
+The instance has its own ari.conf with a plain, a crypt, a read-only and (where
+ARI has user ACLs: 20.19+, 22.9+, 23.3+) an ACL-restricted user, and a realm of
+its own. Where the claim travels as a RESTRequest down an application's
+WebSocket, the same comparisons are made there.
 """
 
 import re
@@ -16,8 +18,12 @@ import re
 import pytest
 import requests
 
-from helpers import wait_until
+from ari import Ari, App
+from helpers import ARI_USER_ACLS, ASTERISK_CLAIM_ROUTE, REST_OVER_WEBSOCKET
+from waiting import wait_until
 from instance import Instance
+
+pytestmark = [pytest.mark.edge, pytest.mark.instance]
 
 PORT = 8096
 REALM = "StasisBroadcast test realm"
@@ -40,16 +46,18 @@ password = {crypted}
 type = user
 read_only = yes
 password = reader-secret
-
+{fenced}{extra}"""
+FENCED = """
 [fenced]
 type = user
 password = fenced-secret
 deny = 127.0.0.0/8
-{extra}"""
+"""
 
 
 def write_ari_conf(path, crypted, extra="", enabled="yes"):
-    text = ARI_CONF.format(realm=REALM, crypted=crypted, extra=extra)
+    text = ARI_CONF.format(realm=REALM, crypted=crypted, extra=extra,
+                           fenced=FENCED if ARI_USER_ACLS else "")
     path.write_text(text.replace("enabled = yes", f"enabled = {enabled}"))
 
 
@@ -75,6 +83,13 @@ def reconfigure(instance, crypted=None, **kwargs):
     crypted = crypted or instance.crypted
     write_ari_conf(instance.dir / "etc" / "ari.conf", crypted, **kwargs)
     instance.cli("module reload res_ari.so")
+
+
+def followed(instance):
+    """How many changes of other modules StasisBroadcast has followed (its
+    taskprocessor's count): it follows res_ari's reloads after them."""
+    shown = instance.cli("core show taskprocessors like stasis_broadcast_modules")
+    return int(re.search(r"stasis_broadcast_modules\s+(\d+)", shown).group(1))
 
 
 BASE = f"http://127.0.0.1:{PORT}/ari"
@@ -142,6 +157,7 @@ def test_read_only_user_may_not_claim(host):
     assert refusal[4] == '{"message":"Write access denied"}'
 
 
+@pytest.mark.skipif(not ARI_USER_ACLS, reason="this ARI has no user ACLs")
 def test_user_acl_is_applied(host):
     refusal = same_refusal(403, auth=("fenced", "fenced-secret"))
     assert refusal[4] == '{"message":"Access denied by ACL"}'
@@ -161,6 +177,48 @@ def test_a_reload_of_ari_conf_takes_effect(host):
         reconfigure(host)
         wait_until(lambda: answer(CLAIM, auth=("newcomer", "new-secret"))[0] == 401, 10,
                    "the claim route to forget the user")
+
+
+def test_a_user_this_ari_refuses_is_refused_on_the_claim_route_too(host):
+    """A user option ARI does not know (an ACL where ARI has none): what ARI
+    keeps of the file (all of it before 20.19/22.9/23.3, or the other users
+    after), the claim route keeps too."""
+    option = "colour = red" if ARI_USER_ACLS else "deny = 10.0.0.0/8"
+    extra = (f"\n[newcomer]\ntype = user\npassword = new-secret\n{option}\n"
+             "\n[other]\ntype = user\npassword = other-secret\n")
+    try:
+        seen = followed(host)
+        reconfigure(host, extra=extra)
+        if not ASTERISK_CLAIM_ROUTE:
+            wait_until(lambda: followed(host) > seen, 10, "StasisBroadcast to follow the reload")
+        same_refusal(401, auth=("newcomer", "new-secret"))
+        ours, theirs = answer(CLAIM, auth=("other", "other-secret")), \
+            answer(ARI_OWN, auth=("other", "other-secret"))
+        assert (ours[0], theirs[0]) in ((401, 401), (404, 404)), (ours, theirs)
+        assert accepted(auth=("plain", "plain-secret"))
+    finally:
+        reconfigure(host)
+        wait_until(lambda: answer(CLAIM, auth=("other", "other-secret"))[0] == 401, 10,
+                   "the claim route to forget the user")
+
+
+@pytest.mark.skipif(not REST_OVER_WEBSOCKET, reason="this Asterisk has no REST over WebSocket")
+@pytest.mark.parametrize("user, password", [("plain", "plain-secret"), ("reader", "reader-secret")])
+def test_over_websocket_as_on_aris_own_routes(host, user, password):
+    """A RESTRequest down the application's WebSocket: the claim is answered
+    as ARI's own route is, for a read-only user too, and with a wrong api_key
+    in the request."""
+    app = App(Ari(PORT, user=user, password=password), f"ws-{user}")
+    try:
+        for suffix in ("", "&api_key=plain:wrong"):
+            ours = app.rest("POST", f"{CLAIM[0][1:]}?channelId=no-such-channel"
+                            f"&application={app.name}{suffix}")
+            theirs = app.rest("POST", f"{ARI_OWN[0][1:]}?{suffix[1:]}")
+            assert ours[0] == theirs[0], (user, suffix, ours, theirs)
+            if ours[0] != 404:
+                assert ours == theirs
+    finally:
+        app.close()
 
 
 def test_disabled_ari_is_disabled_for_the_claim_route_too(host):

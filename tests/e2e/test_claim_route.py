@@ -4,6 +4,8 @@ import pytest
 
 from helpers import check_outcome, only
 
+pytestmark = pytest.mark.edge
+
 
 
 def test_first_claim_wins_then_409_for_everyone(apps, calls, observer, ari):

@@ -3,7 +3,11 @@
 import collections
 import re
 
+import pytest
+
 from helpers import only
+
+pytestmark = pytest.mark.edge
 
 ARI_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$")
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from agents import AgentProcess, agent_command
-from process import wait_until
+from waiting import wait_until
 
 CALLS = 8
 TAGS = ["sales", "support", "vip"]
@@ -39,7 +39,7 @@ def test_python_and_node_agents_handle_each_call_once(ari, agents):
         for call, tag in zip(calls, tags):
             def winners():
                 return [a for a in agents if a.said(rf"WON {call.channel_id} ")]
-            wait_until(agents[0]._cond, winners, 15, f"a winner of {call.id}")
+            wait_until(winners, 15, f"a winner of {call.id}", cond=agents[0]._cond)
             won = winners()
             assert len(won) == 1, f"{call.id}: winners {[a.name for a in won]}"
             assert won[0].name in WANTED_BY[tag], f"{tag} call {call.id} won by {won[0].name}"

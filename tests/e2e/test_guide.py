@@ -8,6 +8,7 @@ import pytest
 
 from ari import App
 from conftest import REPO
+from helpers import REST_OVER_WEBSOCKET
 
 GUIDE = (REPO / "docs" / "guide.md").read_text()
 SH_BLOCKS = re.findall(r"```sh\n(.*?)```", GUIDE, re.S)
@@ -37,6 +38,7 @@ def test_make_commands_build_and_stage(tmp_path):
             "res_stasis_broadcast-en_US.xml"} <= staged
 
 
+@pytest.mark.instance
 def test_curl_claim_answers_as_documented(samples, sample_ari):
     curl, = [line for line in SH_LINES if line.startswith("curl")]
     curl = curl.replace("127.0.0.1:8088", f"127.0.0.1:{samples.port}")
@@ -53,6 +55,22 @@ def test_curl_claim_answers_as_documented(samples, sample_ari):
         sales.wait_for("CallBroadcast", call.channel_id)
         assert run(call.channel_id) == "204"
         assert run(call.channel_id) == "409"
+        call.hangup()
+    finally:
+        sales.close()
+
+
+@pytest.mark.instance
+@pytest.mark.skipif(not REST_OVER_WEBSOCKET, reason="this Asterisk has no REST over WebSocket")
+def test_rest_request_claim_answers_as_documented(samples, sample_ari):
+    request, = [block for block in re.findall(r"```json\n(.*?)```", GUIDE, re.S)
+                if "RESTRequest" in block]
+    sales = App(sample_ari, "sales-1")
+    try:
+        call = sample_ari.originate("200", context="from-pstn")
+        sales.wait_for("CallBroadcast", call.channel_id)
+        sales.ws.send(request.replace("CHANNEL_ID", call.channel_id))
+        assert sales.rest_response("r1") == (204, None)
         call.hangup()
     finally:
         sales.close()

@@ -4,7 +4,8 @@ import concurrent.futures
 import statistics
 import time
 
-from helpers import check_outcome, wait_until
+from helpers import check_outcome
+from waiting import wait_until
 
 RACERS = 8
 CALLS = 100

@@ -17,7 +17,10 @@ import pytest
 from agents import AgentProcess, agent_command
 from ari import Ari
 from instance import Instance
-from process import wait_gone, wait_until
+from process import wait_gone
+from waiting import wait_until
+
+pytestmark = pytest.mark.instance
 
 PORT = 8099
 CALLS = 10
@@ -59,8 +62,8 @@ def test_kill_minus_nine_in_mid_load_and_restart(node, agents):
     ari = Ari(PORT)
     before = offer_calls(ari, CALLS)
     # Mid-load: some calls won and being held, others still on offer.
-    wait_until(agents[0]._cond, lambda: sum(bool(winners(agents, c)) for c in before) >= 3, 15,
-               "a few calls won before the kill")
+    wait_until(lambda: sum(bool(winners(agents, c)) for c in before) >= 3, 15,
+               "a few calls won before the kill", cond=agents[0]._cond)
     pid = node.pid
     killed_at = time.time()
     os.kill(pid, signal.SIGKILL)
@@ -73,12 +76,12 @@ def test_kill_minus_nine_in_mid_load_and_restart(node, agents):
     assert shown.count("StasisBroadcast strict") == 2, shown
 
     for agent in agents:
-        wait_until(agent._cond, lambda: agent.connected_to(f"127.0.0.1:{PORT}", since=killed_at),
-                   30, f"{agent.name} to reconnect; it said {agent.lines[-6:]}")
+        wait_until(lambda: agent.connected_to(f"127.0.0.1:{PORT}", since=killed_at),
+                   30, f"{agent.name} to reconnect; it said {agent.lines[-6:]}", cond=agent._cond)
 
     after = offer_calls(ari, CALLS)
     for call in after:
-        wait_until(agents[0]._cond, lambda: winners(agents, call), 15, f"a winner of {call.id}")
+        wait_until(lambda: winners(agents, call), 15, f"a winner of {call.id}", cond=agents[0]._cond)
         won = winners(agents, call)
         assert len(won) == 1, f"{call.id}: won by {[a.name for a in won]}"
         won[0].wait_line(f"hung up {call.channel_id} ", timeout=15)

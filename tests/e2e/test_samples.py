@@ -7,6 +7,8 @@ import pytest
 from ami import Ami
 from ari import App, Racer
 
+pytestmark = pytest.mark.instance
+
 
 @pytest.fixture
 def ami(samples):

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from ari import App
-from helpers import STRICT_VARIABLES, wait_until
+from helpers import STRICT_VARIABLES
+from waiting import wait_until
 
 CALLS = 150
 IN_FLIGHT = 8

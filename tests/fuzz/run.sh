@@ -80,7 +80,7 @@ in_asterisk() {
 	done
 	if alive "$pid"; then
 		echo "fuzz: $name did not end within ${limit}s; killing its Asterisk" >&2
-		kill -KILL "$pid"
+		kill -KILL "$pid" 2>/dev/null || true   # (it may have ended meanwhile)
 	fi
 	rm -f "/var/lib/sb/$name/run/asterisk.pid"
 	took=$(($(date +%s) - began))

@@ -30,7 +30,7 @@
 #include "asterisk/strings.h"
 #include "asterisk/utils.h"
 
-#include "route.h"
+#include "over_http/over_http.h"
 #include "fuzz.h"
 
 #define WHAT "ari_settings_authenticate"

@@ -24,7 +24,7 @@
  * server included, is target "claim_http"; this one is a hundred times
  * faster and so reaches the corners of the parameter rules.
  *
- * The oracle is SPEC section 4 and claim_route.c's contract: OPTIONS 204,
+ * The oracle is SPEC section 4 and over_http/route.c's contract: OPTIONS 204,
  * other methods but POST 405; a POST whose channelId (then application) is
  * missing or empty is a 400 naming it; otherwise the claim decides, and
  * with no broadcast in this Asterisk that can only be 404. A parameter is
@@ -39,7 +39,7 @@
 #include "asterisk/strings.h"
 #include "asterisk/utils.h"
 
-#include "route.h"
+#include "over_http/over_http.h"
 #include "fuzz.h"
 
 #define WHAT "claim_route_handle"

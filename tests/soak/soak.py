@@ -41,8 +41,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "sandbox" / "lib"))
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
-from aio import AriWebSocket, Ami, HttpPool  # noqa: E402
+from aio import HttpPool  # noqa: E402
+from ami import AsyncAmi  # noqa: E402
+from ari import AsyncApp, NotSent, claim_uri  # noqa: E402
+from helpers import REST_OVER_WEBSOCKET  # noqa: E402
 from instance import Instance  # noqa: E402
 
 USER, PASSWORD = "test", "test"
@@ -85,7 +89,7 @@ class Call:
         self.hangup_after = (rng.uniform(0, self.timeout / 1000 + 0.05)
                              if rng.random() < (0.3 if self.scenario != "race" else 0.05) else None)
         self.offered = set()          # agents that got CallBroadcast
-        self.claims = []              # (agent, HTTP status)
+        self.claims = []              # (agent, status; None: the answer was lost)
         self.starts = []              # agents that got StasisStart, with its args
         self.notified = []            # (agent, winner_app) of CallClaimed
         self.started = self.finished = None   # monotonic times
@@ -118,6 +122,7 @@ class Soak:
         self.rss = []                         # (calls begun, RSS kB)
         self.offers_seen = 0                  # CallBroadcasts the agents received
         self.requests_failed = 0              # agents' HTTP requests cut off (also on retry)
+        self.claims_over_ws = 0               # claims sent down an agent's WebSocket
 
     def fault(self, kind, probability=None):
         """Roll for a fault; count it when it happens."""
@@ -244,11 +249,13 @@ class Soak:
     async def run_started(self):
         self.instance.cli("stasis broadcast reset stats")
         before = descriptors(self.instance)
-        ami = Ami(self.instance.ami_port, events="call,user")
+        ami = AsyncAmi(self.instance.ami_port, events="call,user")
         reader = await ami.connect(self.on_ami)
         for kind, (count, _, _) in AGENT_KINDS.items():
             for i in range(count):
-                self.agents.append(Agent(self, f"soak-{kind}-{i}", kind))
+                # Every other agent claims down its WebSocket, where ARI can.
+                self.agents.append(Agent(self, f"soak-{kind}-{i}", kind,
+                                         over_ws=REST_OVER_WEBSOCKET and i % 2 == 1))
         self.agents.append(Agent(self, "soak-stalling-0", "stalling"))
         for agent in self.agents:
             await agent.start()
@@ -286,8 +293,9 @@ class Soak:
                   "calls_per_second": round(len(self.calls) / elapsed, 1),
                   "ends": dict(ends), "faults": dict(self.faults),
                   "scenarios": dict(collections.Counter(c.scenario for c in self.calls.values())),
-                  "claims": dict(collections.Counter(s for c in self.calls.values()
+                  "claims": dict(collections.Counter(str(s) for c in self.calls.values()
                                                      for _, s in c.claims)),
+                  "claims_over_websocket": self.claims_over_ws,
                   "agent_requests_failed": self.requests_failed,
                   "invariants_broken": len(self.broken), "broken": self.broken[:50],
                   "rss_kb": self.rss, "rss_growth_after_warmup_kb": growth}
@@ -295,10 +303,11 @@ class Soak:
 
 
 class Agent:
-    """One ARI application: claims by its kind, injects faults, reconnects."""
+    """One ARI application: claims by its kind (over HTTP, or down its
+    WebSocket with `over_ws`), injects faults, reconnects."""
 
-    def __init__(self, soak, name, kind):
-        self.soak, self.name, self.kind = soak, name, kind
+    def __init__(self, soak, name, kind, over_ws=False):
+        self.soak, self.name, self.kind, self.over_ws = soak, name, kind, over_ws
         self.rng = random.Random(f"{soak.args.seed}-{name}")
         self.http = HttpPool("127.0.0.1", soak.args.port, auth=(USER, PASSWORD))
         self.tasks = set()
@@ -313,7 +322,7 @@ class Agent:
 
     async def connect(self):
         """A new connection under our name; one still open is replaced by it."""
-        ws = await AriWebSocket(self.soak.args.port, self.name, USER, PASSWORD).connect(
+        ws = await AsyncApp(self.soak.args.port, self.name, USER, PASSWORD).connect(
             max_queue=4 if self.kind == "stalling" else 256)
         old, self.current = self.current, ws
         self.connections += 1
@@ -394,10 +403,21 @@ class Agent:
     async def claim(self, ws, call, think):
         if think:
             await asyncio.sleep(think)
-        response = await self.http.request("POST", "/ari/events/claim", params={
-            "channelId": call.channel_id, "application": self.name})
-        call.claims.append((self.name, response.status))
-        if response.status == 204 and ws is self.current and self.soak.fault("reset_after_claim"):
+        if self.over_ws:
+            self.soak.claims_over_ws += 1
+            try:
+                status = await ws.rest("POST", claim_uri(call.channel_id, self.name))
+            except NotSent:
+                raise   # never left: no claim
+            except ConnectionError:
+                # The connection went with the answer: won or not, we cannot tell.
+                call.claims.append((self.name, None))
+                raise
+        else:
+            status = (await self.http.request("POST", "/ari/events/claim", params={
+                "channelId": call.channel_id, "application": self.name})).status
+        call.claims.append((self.name, status))
+        if status == 204 and ws is self.current and self.soak.fault("reset_after_claim"):
             self.reset(ws, call)
 
     async def handle(self, call):
@@ -455,6 +475,7 @@ def check_call(soak, call):
     end, report = ends[0], call.report
     status, winner = end["Status"], end["Winner"]
     won = [agent for agent, status_code in call.claims if status_code == 204]
+    unknown = {agent for agent, status_code in call.claims if status_code is None}
     starts = {agent for agent, _ in call.starts}
 
     # One end, told alike by the dialplan and AMI.
@@ -477,7 +498,10 @@ def check_call(soak, call):
     if len(won) > 1:
         broken(f"{len(won)} claims accepted: {won}")
     if winner:
-        if won != [winner] or [e["Winner"] for e in claimed] != [winner]:
+        # The winner's 204 is seen, unless the WebSocket it claimed down went
+        # away with the answer.
+        if (won != [winner] and not (not won and winner in unknown)) \
+                or [e["Winner"] for e in claimed] != [winner]:
             broken(f"winner {winner}, accepted claims {won}, AMI claimed {len(claimed)}")
         # StasisStart in flight to a connection of the winner that was reset
         # is lost with it, as with Stasis(); otherwise the winner must see it.
@@ -521,14 +545,19 @@ def check_counters(soak, stats):
         "timed out + no recipients": ends["TIMEOUT"] + ends["no recipients"],
         "hung up": ends["HANGUP"],
         "failed": ends["FAILED"],
-        "accepted (204)": claims[204],
-        "conflict (409)": claims[409],
-        "refused (404)": claims[404],
     }
     got = {label: count(label) for label in expected if "+" not in label}
     got["timed out + no recipients"] = count("timed out") + count("no recipients")
     if got != expected:
         soak.break_invariant(None, f"CLI counters {got} vs the calls' ends {expected}")
+    # Claims: as the agents saw them, plus those whose answer was lost with
+    # the WebSocket they went down (None): any of the three, or none if the
+    # reset took the request too.
+    labels = {204: "accepted (204)", 409: "conflict (409)", 404: "refused (404)"}
+    extra = {code: count(label) - claims[code] for code, label in labels.items()}
+    if any(n < 0 for n in extra.values()) or sum(extra.values()) > claims[None]:
+        soak.break_invariant(None, f"CLI claim counters {extra} more than the agents saw, "
+                             f"{claims[None]} answers lost")
 
 
 def check_leftovers(soak, before):

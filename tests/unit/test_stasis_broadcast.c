@@ -33,13 +33,22 @@
 #include "asterisk/utils.h"
 
 #include "arguments.h"
-#include "broadcast.h"
+#include "claim.h"
+#include "registry.h"
 #include "filter.h"
 
 #define CATEGORY "/res/stasis_broadcast/"
 #define RACERS 8
 
 /* ---- fixtures ----------------------------------------------------------- */
+
+/*! \brief broadcast_claim() without the latency. */
+static enum claim_result claim(const char *channel_id, const char *app)
+{
+	int64_t latency_us;
+
+	return broadcast_claim(channel_id, app, &latency_us);
+}
 
 /*! \brief A Stasis application handler that drops everything. */
 static void ignore_message(void *data, const char *app_name, struct ast_json *message)
@@ -521,7 +530,7 @@ static void *racer_run(void *data)
 		return NULL;
 	}
 	racer_name(name, sizeof(name), race->tag, racer->index);
-	race->results[racer->index] = broadcast_claim(race->channel_id, name);
+	race->results[racer->index] = claim(race->channel_id, name);
 	return NULL;
 }
 
@@ -678,15 +687,15 @@ AST_TEST_DEFINE(claim_eligibility)
 	ast_test_validate_cleanup(test, b != NULL, res, done);
 	AST_VECTOR_GET_ADDR(&b->recipients, 1)->offered = 0;
 
-	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-other-0") == CLAIM_NOT_FOUND, res, done);
-	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-elig-1") == CLAIM_NOT_FOUND, res, done);
-	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-elig-2") == CLAIM_NOT_FOUND, res, done);
-	ast_test_validate_cleanup(test, broadcast_claim("no-such-channel", "sbtest-elig-0") == CLAIM_NOT_FOUND, res, done);
-	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-other-0") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-1") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-2") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim("no-such-channel", "sbtest-elig-0") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(b->channel_id, "") == CLAIM_NOT_FOUND, res, done);
 	ast_test_validate_cleanup(test, b->state == BROADCAST_OPEN, res, done);
-	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-elig-0") == CLAIM_WON, res, done);
-	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-elig-0") == CLAIM_CONFLICT, res, done);
-	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, "sbtest-elig-2") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-0") == CLAIM_WON, res, done);
+	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-0") == CLAIM_CONFLICT, res, done);
+	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-2") == CLAIM_NOT_FOUND, res, done);
 
 done:
 	broadcast_fixture_done(b, chan);
@@ -719,7 +728,7 @@ AST_TEST_DEFINE(claim_after_end)
 	b = broadcast_fixture(&chan, "end", 1);
 	ast_test_validate_cleanup(test, b != NULL, res, done);
 	ast_test_validate_cleanup(test, broadcast_close(b, BROADCAST_TIMED_OUT) == BROADCAST_TIMED_OUT, res, done);
-	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, name) == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(b->channel_id, name) == CLAIM_NOT_FOUND, res, done);
 
 	AST_VECTOR_INIT(&names, 1);
 	AST_VECTOR_APPEND(&names, name);
@@ -729,11 +738,11 @@ AST_TEST_DEFINE(claim_after_end)
 	AST_VECTOR_GET_ADDR(&replacement->recipients, 0)->offered = 1;
 	ast_test_validate_cleanup(test, broadcast_find(b->channel_id) == replacement, res, done);
 	ao2_ref(replacement, -1); /* the find's reference */
-	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, name) == CLAIM_WON, res, done);
+	ast_test_validate_cleanup(test, claim(b->channel_id, name) == CLAIM_WON, res, done);
 
 	ast_test_validate_cleanup(test, broadcast_unregister(b->channel_id, NULL) == replacement, res, done);
 	ao2_ref(replacement, -1); /* the unregister's reference */
-	ast_test_validate_cleanup(test, broadcast_claim(b->channel_id, name) == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(b->channel_id, name) == CLAIM_NOT_FOUND, res, done);
 	ast_test_validate_cleanup(test, replacement->state == BROADCAST_CLAIMED, res, done);
 
 done:

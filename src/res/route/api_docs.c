@@ -7,21 +7,20 @@
 
 /*! \file
  *
- * \brief GET /ari/api-docs/events.json, describing the claim route too.
+ * \brief ARI's events.json, describing the claim route too.
  *
  * ARI clients generated from the Swagger documents ARI serves (Node's
  * ari-client builds its whole API from them) only know the operations and
  * events described there. Where ARI's own events.json has no claim operation,
- * we serve ARI's document (read by ARI's own ast_ari_get_docs(), so paths and
- * basePath are exactly ARI's) with three additions: the claimChannel
- * operation, and the CallBroadcast and CallClaimed models, listed among the
- * subtypes of Event. Anything already there is left as it is.
+ * we serve ARI's document (as ARI itself made it, so paths and basePath are
+ * exactly ARI's) with three additions: the claimChannel operation, and the
+ * CallBroadcast and CallClaimed models, listed among the subtypes of Event.
+ * Anything already there is left as it is.
  */
 
 #include "asterisk.h"
 
 #include "asterisk/ari.h"
-#include "asterisk/http.h"
 #include "asterisk/json.h"
 
 #include "route.h"
@@ -134,15 +133,8 @@ static int describe_claim(struct ast_json *doc)
 		|| add_event_model(models, call_claimed_model()) ? -1 : 0;
 }
 
-void api_docs_handle(const struct ast_http_uri *urih, enum ast_http_method method,
-	struct ast_variable *params, struct ast_variable *headers, struct ast_json *body,
-	struct ast_ari_response *response)
+void api_docs_describe_claim(struct ast_ari_response *response)
 {
-	if (method != AST_HTTP_GET) {
-		ast_ari_response_error(response, 405, "Method Not Allowed", "Unsupported method");
-		return;
-	}
-	ast_ari_get_docs("events.json", urih->prefix, headers, response);
 	if (response->response_code == 200 && describe_claim(response->message)) {
 		ast_json_unref(response->message);
 		response->message = NULL;

@@ -7,142 +7,113 @@
 
 /*! \file
  *
- * \brief Our own POST /ari/events/claim, for Asterisk releases without one.
+ * \brief POST /ari/events/claim, on Asterisk releases that have no claim route.
  *
- * Asterisk 20.20, 22.10 and 23.4 route POST /ari/events/claim in
- * res_ari_events and call stasis_app_claim_channel(). Earlier releases have
- * no such route, and ARI offers no way to add a resource under "events" (its
- * first handler of a path segment wins). So there this module serves the URL
- * itself, as an HTTP URI of its own: Asterisk's HTTP server matches the
- * longest registered URI first, so "ari/events/claim" is ours and everything
- * else under "ari" stays ARI's. It also serves "ari/api-docs/events.json", the
- * same document ARI serves, with the claim operation and the two events added,
- * so clients generated from the docs (ari-client) find them.
+ * Asterisk 20.20, 22.10 and 23.4 route POST /ari/events/claim in res_ari_events
+ * and call stasis_app_claim_channel(); there nothing of this folder is built.
+ * Earlier releases have no such route, and we serve it, as close to ARI as the
+ * release lets us. One of two ways is built (the Makefile chooses by what the
+ * host's ari.h has):
  *
- * Everything about the request that is not the claim itself must be what ARI
- * would do on the same host: users, passwords, api_key, ACLs, CORS, error
- * bodies, and ARI being disabled. The layers, top to bottom:
+ *  - in_ari/     20.14-20.19, 22.4-22.9, 23.0-23.3. ARI serves every request,
+ *                whatever carried it (HTTP, a RESTRequest down an application's
+ *                WebSocket, an outbound WebSocket Asterisk dialled), through one
+ *                handler tree, so the claim is a resource in that tree and every
+ *                transport, ARI's authentication, ACLs, read-only users, CORS,
+ *                "ari set debug" and ARI being disabled are ARI's own.
+ *  - over_http/  20.0-20.13, 22.0-22.3. No REST over WebSocket yet, and ARI's
+ *                "events" handler owns a WebSocket server of res_ari_events' own
+ *                that nobody else can reach. The claim is an HTTP URI beside
+ *                ARI's ("ari/events/claim": the HTTP server matches the longest
+ *                URI first), behind a copy of ARI's request pipeline and of its
+ *                ari.conf reader, which these releases never change again.
  *
- *  - route.c         links and unlinks the URIs as ARI is enabled or disabled
- *  - claim_route.c   POST events/claim: parameters, responses
- *  - api_docs.c      GET api-docs/events.json
- *  - ari_request.c   ARI's request pipeline: body, authentication, response
- *  - ari_settings.c  ari.conf as ARI reads it, following res_ari reloads
+ * Both also serve "ari/api-docs/events.json": ARI's document with the claim
+ * operation and the two events added, so that clients generated from the docs
+ * (ari-client) find them. Shared by both, in this folder:
+ *
+ *  - claim_answer.c  the claim's parameters and answers (204/409/404/400)
+ *  - api_docs.c      the additions to events.json
+ *  - uris.c          our HTTP URIs under /ari: linked while ARI is enabled,
+ *                    drained before unload, answered in ARI's format
  */
 
 #ifndef STASIS_BROADCAST_ROUTE_H
 #define STASIS_BROADCAST_ROUTE_H
 
-#include "asterisk/acl.h"
-#include "asterisk/astobj2.h"
-#include "asterisk/config.h"
-#include "asterisk/http.h"
-#include "asterisk/netsock2.h"
 #include "asterisk/ari.h"
+#include "asterisk/http.h"
+#include "asterisk/json.h"
 
-/* route.c: the module's view */
+#include "module_watch.h"
 
-/*! \brief Serve the routes (when ARI is enabled) and follow ARI's reloads. */
+/* The module's view; the way built (in_ari/ or over_http/) defines these. */
+
+/*! \brief Serve the claim route. */
 int claim_route_load(void);
 /*! \brief Stop serving; waits for requests in progress to finish. */
 void claim_route_unload(void);
-/*! \brief Read ari.conf again (our own module reload). */
+/*! \brief Our own module reload. */
 void claim_route_reload(void);
 
-/* ari_settings.c: what ARI's configuration says */
+#ifdef STASIS_BROADCAST_CLAIM_IN_ARI
+/*! \brief Keeps our events resource in ARI's tree in step with res_ari_events. */
+extern const struct module_follower claim_events_follower;
+/*! \brief Follows ARI being enabled or disabled (res_ari reloads). */
+extern const struct module_follower claim_docs_follower;
+#define CLAIM_ROUTE_FOLLOWERS &claim_events_follower, &claim_docs_follower,
+#else
+/*! \brief Reads ari.conf again whenever res_ari is loaded or reloaded. */
+extern const struct module_follower ari_settings_follower;
+#define CLAIM_ROUTE_FOLLOWERS &ari_settings_follower,
+#endif
 
-/*! \brief An ari.conf user, as ARI authenticates it. Immutable. */
-struct ari_user {
-	/*! The password, plain or crypt(3) as \c crypt says */
-	char *password;
-	/*! password_format = crypt */
-	int crypt;
-	/*! read_only = yes: only GET and OPTIONS */
-	int read_only;
-	/*! permit/deny/acl lines, NULL if none */
-	struct ast_acl_list *acl;
-	char name[0];
-};
-
-/*! \brief ari.conf as ARI reads it. Immutable once published. */
-struct ari_settings {
-	/*! [general] enabled (and a [general] exists at all) */
-	int enabled;
-	/*! [general] auth_realm, for the WWW-Authenticate challenge */
-	char *auth_realm;
-	/*! [general] allowed_origins, comma separated ("*" for any) */
-	char *allowed_origins;
-	/*! struct ari_user by name */
-	struct ao2_container *users;
-};
+/* claim_answer.c */
 
 /*!
- * \brief Build settings from a loaded ari.conf (NULL: the file is missing).
- * \return new settings (caller owns the reference), NULL if out of memory
- *         or the file is one ARI would refuse (the reason is logged)
- */
-struct ari_settings *ari_settings_parse(struct ast_config *cfg);
-
-/*! \brief The settings in effect (caller owns the reference); never NULL after load. */
-struct ari_settings *ari_settings_get(void);
-
-/*!
- * \brief Read ari.conf again and publish the result.
- * \retval 0 the new settings are in effect
- * \retval -1 the file could not be used; the previous settings stay
- */
-int ari_settings_reload(void);
-
-/*!
- * \brief Start following ari.conf: read it now, and again whenever res_ari
- *        is loaded or reloaded. \a changed runs after every change.
- */
-int ari_settings_load(void (*changed)(void));
-void ari_settings_unload(void);
-
-/*!
- * \brief The user a request authenticates as, exactly as ARI decides it:
- *        HTTP Basic if the request has it, otherwise ?api_key=user:password.
- * \return the user (caller owns the reference) or NULL
- */
-struct ari_user *ari_settings_authenticate(struct ari_settings *settings,
-	struct ast_variable *params, struct ast_variable *headers);
-
-/* ari_request.c: ARI's request pipeline around a route of ours */
-
-/*!
- * \brief A route's own work, once the request passed ARI's checks.
+ * \brief Answer a POST /events/claim: read channelId and application as
+ *        ARI's generated routes read parameters, then claim.
  *
- * \param params query string, form fields (merged as ARI merges them)
+ * \param params query string and form fields (merged as ARI merges them)
  * \param body the JSON body, or JSON null
- * \param response to fill in with ast_ari_response_*()
  */
-typedef void (*ari_route_handler)(const struct ast_http_uri *urih, enum ast_http_method method,
-	struct ast_variable *params, struct ast_variable *headers, struct ast_json *body,
+void claim_answer(struct ast_variable *params, struct ast_json *body,
 	struct ast_ari_response *response);
+
+/* api_docs.c */
 
 /*!
- * \brief Serve one request the way ARI serves its own: CORS, body, auth,
- *        then \a handler, then the response in ARI's format.
- * \param trailing_slash the URL had a '/' after the route's path
+ * \brief Add the claim operation and the CallBroadcast and CallClaimed models
+ *        to ARI's events.json in \a response, when it is one (200).
  */
-int ari_request_serve(ari_route_handler handler, struct ast_tcptls_session_instance *ser,
-	const struct ast_http_uri *urih, int trailing_slash, enum ast_http_method method,
-	struct ast_variable *get_params, struct ast_variable *headers);
+void api_docs_describe_claim(struct ast_ari_response *response);
 
-/*! \brief Answer a method the route does not have: 405 with an Allow header. */
-void ari_response_bad_method(struct ast_ari_response *response, const char *allow);
+/* uris.c */
 
-/* claim_route.c, api_docs.c: the routes */
+/*! \brief One HTTP URI of ours under /ari. */
+struct route_uri {
+	/*! What the HTTP server sees; its callback and data are set by uris.c */
+	struct ast_http_uri http;
+	/*!
+	 * \brief Serve one request (counted while it runs).
+	 * \param trailing_slash the URL had a '/' after the URI's path
+	 */
+	int (*serve)(struct ast_tcptls_session_instance *ser, const struct ast_http_uri *urih,
+		int trailing_slash, enum ast_http_method method, struct ast_variable *get_params,
+		struct ast_variable *headers);
+};
 
-/*! \brief POST /ari/events/claim */
-void claim_route_handle(const struct ast_http_uri *urih, enum ast_http_method method,
-	struct ast_variable *params, struct ast_variable *headers, struct ast_json *body,
-	struct ast_ari_response *response);
+/*!
+ * \brief Link or unlink \a uris to match ARI being \a enabled (a disabled ARI
+ *        answers every /ari/... with the HTTP server's plain 404: so do we).
+ */
+void route_uris_follow(struct route_uri *uris, int count, int enabled);
 
-/*! \brief GET /ari/api-docs/events.json, with the claim operation and events */
-void api_docs_handle(const struct ast_http_uri *urih, enum ast_http_method method,
-	struct ast_variable *params, struct ast_variable *headers, struct ast_json *body,
+/*! \brief Unlink \a uris and wait until no request is inside one of them. */
+void route_uris_unload(struct route_uri *uris, int count);
+
+/*! \brief Send \a response as ARI sends its own; takes its message and headers. */
+void route_respond(struct ast_tcptls_session_instance *ser, enum ast_http_method method,
 	struct ast_ari_response *response);
 
 #endif /* STASIS_BROADCAST_ROUTE_H */

@@ -7,25 +7,27 @@
 
 /*! \file
  *
- * \brief ari.conf as ARI reads it: is ARI enabled, who may use it.
+ * \brief ari.conf as the ARI of 20.0-20.13 and 22.0-22.3 reads it: is ARI
+ *        enabled, who may use it.
  *
  * res_ari exports neither its configuration nor its authentication, so the
- * claim route reads ari.conf itself, by ARI's rules:
+ * claim route reads ari.conf itself, by the rules of ARI on these releases
+ * (which read it with the configuration framework, config_options.c):
  *
  *  - [general] is the general section; without one ARI is disabled.
  *    enabled (default yes), auth_realm (default "Asterisk REST Interface")
  *    and allowed_origins are what a request needs.
  *  - A section with type=user is a user: password, password_format (plain
- *    or crypt), read_only, and permit/deny/acl lines. A user section with an
- *    option ARI does not know, or a password_format it does not know, is not
- *    loaded (ARI logs and skips it too).
- *  - A file ARI would refuse as a whole (two users of one name, a file that
- *    does not parse) changes nothing: the settings in effect stay.
+ *    or crypt) and read_only. ACLs for users came only with 20.19 and 22.9
+ *    (where the claim is ARI's own, see ../in_ari).
+ *  - A file ARI refuses as a whole changes nothing: the settings in effect
+ *    stay. ARI refuses a file with a user option it does not know (permit,
+ *    deny and acl among them), a password_format it does not know, a user
+ *    name defined twice, or a file that does not parse.
  *
  * ARI reads ari.conf when res_ari loads and when it reloads, not when the file
- * changes. So do we: the core publishes a "Load"/"Reload" message on the
- * manager topic after a module (or everything) was loaded or reloaded, and
- * on one that concerns res_ari we read the file again.
+ * changes. So do we: module_watch.c tells us when res_ari was loaded or
+ * reloaded (alone, or with everything), and we read the file again.
  *
  * The settings are one immutable ao2 object behind a global holder: a request
  * takes a reference to the current one and keeps a consistent view for its
@@ -34,26 +36,22 @@
 
 #include "asterisk.h"
 
-#include "asterisk/acl.h"
 #include "asterisk/astobj2.h"
 #include "asterisk/config.h"
 #include "asterisk/http.h"
 #include "asterisk/json.h"
-#include "asterisk/manager.h"
-#include "asterisk/stasis.h"
 #include "asterisk/strings.h"
 #include "asterisk/utils.h"
 
-#include "route.h"
+#include "over_http.h"
 
 #define ARI_CONF "ari.conf"
 #define DEFAULT_REALM "Asterisk REST Interface"
 
 static AO2_GLOBAL_OBJ_STATIC(current_settings);
 
-/*! Manager topic subscription for res_ari (re)loads; NULL when not following. */
-static struct stasis_subscription *reload_subscription;
-/*! Run after every change of the settings (relinks the routes). */
+/*! Run after every change of the settings (relinks the routes); NULL when
+ *  not following. */
 static void (*settings_changed)(void);
 
 AO2_STRING_FIELD_HASH_FN(ari_user, name)
@@ -64,7 +62,6 @@ static void user_destructor(void *obj)
 	struct ari_user *user = obj;
 
 	ast_free(user->password);
-	ast_free_acl_list(user->acl);
 }
 
 static void settings_destructor(void *obj)
@@ -78,7 +75,8 @@ static void settings_destructor(void *obj)
 
 /*!
  * \brief Build the user of section \a category.
- * \return the user (caller owns it), NULL if ARI would not load it (logged)
+ * \return the user (caller owns it), NULL if ARI would refuse the file for it
+ *         (logged)
  */
 static struct ari_user *user_parse(struct ast_category *category)
 {
@@ -108,26 +106,20 @@ static struct ari_user *user_parse(struct ast_category *category)
 			} else if (!strcasecmp(var->value, "crypt")) {
 				user->crypt = 1;
 			} else {
-				ast_log(LOG_WARNING, "ari.conf: user '%s' has an unknown password_format "
-					"'%s'; like ARI, the claim route does not load the user\n", name, var->value);
+				ast_log(LOG_ERROR, "ari.conf: user '%s' has an unknown password_format "
+					"'%s'; like ARI, the claim route keeps the configuration it had\n",
+					name, var->value);
 				return NULL;
 			}
 		} else if (!strcasecmp(var->name, "read_only")) {
 			user->read_only = ast_true(var->value);
-		} else if (!strcasecmp(var->name, "permit") || !strcasecmp(var->name, "deny")
-			|| !strcasecmp(var->name, "acl")) {
-			int named_acl = 0;
-
-			ast_append_acl(var->name, var->value, &user->acl, &error, &named_acl);
 		} else {
-			ast_log(LOG_WARNING, "ari.conf: user '%s' has an unknown option '%s'; "
-				"like ARI, the claim route does not load the user\n", name, var->name);
+			ast_log(LOG_ERROR, "ari.conf: user '%s' has an option this ARI does not know, "
+				"'%s'; like ARI, the claim route keeps the configuration it had\n",
+				name, var->name);
 			return NULL;
 		}
 		if (error) {
-			ast_log(LOG_WARNING, "ari.conf: user '%s': bad %s '%s' at line %d; "
-				"like ARI, the claim route does not load the user\n",
-				name, var->name, var->value, var->lineno);
 			return NULL;
 		}
 	}
@@ -197,7 +189,7 @@ struct ari_settings *ari_settings_parse(struct ast_config *cfg)
 		}
 		user = user_parse(category);
 		if (!user) {
-			continue;
+			return NULL;
 		}
 		twin = ao2_find(settings->users, name, OBJ_SEARCH_KEY);
 		if (twin) {
@@ -241,36 +233,19 @@ int ari_settings_reload(void)
 	return 0;
 }
 
-/*! \brief Whether a Load/Reload of module \a name covers res_ari. */
-static int covers_res_ari(const char *name)
+static int follow_res_ari(int running, enum module_change change)
 {
-	size_t len = strlen("res_ari");
-
-	return !strcasecmp(name, "All")
-		|| (!strncasecmp(name, "res_ari", len) && (!name[len] || !strcasecmp(name + len, ".so")));
-}
-
-static void on_manager_message(void *data, struct stasis_subscription *sub,
-	struct stasis_message *message)
-{
-	struct ast_json_payload *payload;
-	const char *type, *module;
-
-	if (stasis_message_type(message) != ast_manager_get_generic_type()) {
-		return;
-	}
-	payload = stasis_message_data(message);
-	type = ast_json_string_get(ast_json_object_get(payload->json, "type"));
-	module = ast_json_string_get(ast_json_object_get(
-		ast_json_object_get(payload->json, "event"), "Module"));
-	if (!type || !module || (strcmp(type, "Reload") && strcmp(type, "Load"))
-		|| !covers_res_ari(module)) {
-		return;
-	}
-	if (!ari_settings_reload() && settings_changed) {
+	if (running && (change == MODULE_LOADED || change == MODULE_RELOADED)
+		&& settings_changed && !ari_settings_reload()) {
 		settings_changed();
 	}
+	return 0;
 }
+
+const struct module_follower ari_settings_follower = {
+	.module = "res_ari.so",
+	.follow = follow_res_ari,
+};
 
 int ari_settings_load(void (*changed)(void))
 {
@@ -284,18 +259,11 @@ int ari_settings_load(void (*changed)(void))
 	ari_settings_reload();
 
 	settings_changed = changed;
-	reload_subscription = stasis_subscribe(ast_manager_get_topic(), on_manager_message, NULL);
-	if (!reload_subscription) {
-		return -1;
-	}
-	stasis_subscription_accept_message_type(reload_subscription, ast_manager_get_generic_type());
-	stasis_subscription_set_filter(reload_subscription, STASIS_SUBSCRIPTION_FILTER_SELECTIVE);
 	return 0;
 }
 
 void ari_settings_unload(void)
 {
-	reload_subscription = stasis_unsubscribe_and_join(reload_subscription);
 	settings_changed = NULL;
 	ao2_global_obj_release(current_settings);
 }

@@ -17,7 +17,7 @@
  *     none, JSON. Too large: 413; unparsable: 400.
  *  3. Authentication (HTTP Basic, else ?api_key): 401 with a Basic challenge
  *     for the configured realm.
- *  4. The user's ACL: 403. Asterisk still booting: 503. A read_only user and
+ *  4. Asterisk still booting: 503. A read_only user and
  *     a method other than GET or OPTIONS: 403.
  *  5. A URL that ends with a slash: ARI's 404 that says so. Else the route.
  *  6. The response: JSON in ARI's configured format, with Content-type.
@@ -27,7 +27,6 @@
 
 #include <errno.h>
 
-#include "asterisk/acl.h"
 #include "asterisk/ari.h"
 #include "asterisk/http.h"
 #include "asterisk/json.h"
@@ -36,7 +35,7 @@
 #include "asterisk/tcptls.h"
 #include "asterisk/utils.h"
 
-#include "route.h"
+#include "over_http.h"
 
 /*! \brief Add CORS headers when the request's Origin is allowed (ARI's rule). */
 static void cors_headers(struct ari_settings *settings, struct ast_variable *headers,
@@ -67,6 +66,32 @@ static void cors_headers(struct ari_settings *settings, struct ast_variable *hea
 }
 
 /*!
+ * \brief ARI's answer when reading a body (form fields, or else JSON) failed
+ *        with \c errno; none when there simply was none.
+ * \retval 1 refused (\a response says why)
+ */
+static int body_refused(struct ast_tcptls_session_instance *ser, struct ast_ari_response *response,
+	int form)
+{
+	switch (errno) {
+	case EFBIG:
+		ast_ari_response_error(response, 413, "Request Entity Too Large", "Request body too large");
+		return 1;
+	case ENOMEM:
+		if (form) {
+			ast_http_request_close_on_completion(ser);
+		}
+		ast_ari_response_error(response, 500, "Internal Server Error",
+			form ? "Out of memory" : "Error processing request");
+		return 1;
+	case EIO:
+		ast_ari_response_error(response, 400, "Bad Request", "Error parsing request body");
+		return 1;
+	}
+	return 0;
+}
+
+/*!
  * \brief Read the body as ARI does; fills in \a response on failure.
  * \param[out] form the form fields, NULL if none
  * \param[out] json the JSON body, JSON null if none
@@ -76,36 +101,13 @@ static int read_body(struct ast_tcptls_session_instance *ser, struct ast_variabl
 	struct ast_variable **form, struct ast_json **json, struct ast_ari_response *response)
 {
 	*form = ast_http_get_post_vars(ser, headers);
-	if (*form) {
-		return 0;
-	}
-	switch (errno) {
-	case EFBIG:
-		ast_ari_response_error(response, 413, "Request Entity Too Large", "Request body too large");
-		return -1;
-	case ENOMEM:
-		ast_http_request_close_on_completion(ser);
-		ast_ari_response_error(response, 500, "Internal Server Error", "Out of memory");
-		return -1;
-	case EIO:
-		ast_ari_response_error(response, 400, "Bad Request", "Error parsing request body");
-		return -1;
+	if (*form || body_refused(ser, response, 1)) {
+		return *form ? 0 : -1;
 	}
 	/* Only without form fields: those would have consumed the body. */
 	*json = ast_http_get_json(ser, headers);
-	if (*json) {
-		return 0;
-	}
-	switch (errno) {
-	case EFBIG:
-		ast_ari_response_error(response, 413, "Request Entity Too Large", "Request body too large");
-		return -1;
-	case ENOMEM:
-		ast_ari_response_error(response, 500, "Internal Server Error", "Error processing request");
-		return -1;
-	case EIO:
-		ast_ari_response_error(response, 400, "Bad Request", "Error parsing request body");
-		return -1;
+	if (*json || body_refused(ser, response, 0)) {
+		return *json ? 0 : -1;
 	}
 	*json = ast_json_null();
 	return 0;
@@ -129,11 +131,6 @@ static int check_access(struct ast_tcptls_session_instance *ser, struct ari_sett
 			settings->auth_realm);
 		return -1;
 	}
-	if (user->acl && !ast_acl_list_is_empty(user->acl)
-		&& ast_apply_acl(user->acl, &ser->remote_address, "ARI User ACL") == AST_SENSE_DENY) {
-		ast_ari_response_error(response, 403, "Forbidden", "Access denied by ACL");
-		return -1;
-	}
 	if (!ast_fully_booted) {
 		ast_http_request_close_on_completion(ser);
 		ast_ari_response_error(response, 503, "Service Unavailable", "Asterisk not booted");
@@ -144,35 +141,6 @@ static int check_access(struct ast_tcptls_session_instance *ser, struct ari_sett
 		return -1;
 	}
 	return 0;
-}
-
-/*! \brief Send \a response as ARI sends its own; takes the message and headers. */
-static void respond(struct ast_tcptls_session_instance *ser, enum ast_http_method method,
-	struct ast_ari_response *response)
-{
-	struct ast_str *body = ast_str_create(256);
-
-	if (!body || !response->headers) {
-		ast_free(body);
-		ast_free(response->headers);
-		ast_json_unref(response->message);
-		ast_http_request_close_on_completion(ser);
-		ast_http_error(ser, 500, "Server Error", "Out of memory");
-		return;
-	}
-	if (response->message && !ast_json_is_null(response->message)) {
-		ast_str_append(&response->headers, 0, "Content-type: application/json\r\n");
-		if (ast_json_dump_str_format(response->message, &body, ast_ari_json_format())) {
-			response->response_code = 500;
-			response->response_text = "Internal Server Error";
-			ast_str_reset(body);
-			ast_str_reset(response->headers);
-		}
-	}
-	/* ast_http_send() takes the headers and the body. */
-	ast_http_send(ser, method, response->response_code, response->response_text,
-		response->headers, body, 0, 0);
-	ast_json_unref(response->message);
 }
 
 /*! \brief Append \a tail (a copy of the query string) after \a list. */
@@ -222,7 +190,7 @@ int ari_request_serve(ari_route_handler handler, struct ast_tcptls_session_insta
 	if (!response.response_code) {
 		ast_ari_response_error(&response, 501, "Not Implemented", "Method not implemented");
 	}
-	respond(ser, method, &response);
+	route_respond(ser, method, &response);
 	ast_variables_destroy(params);
 	ast_json_unref(body);
 	return 0;

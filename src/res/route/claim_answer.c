@@ -7,27 +7,24 @@
 
 /*! \file
  *
- * \brief POST /ari/events/claim?channelId=...&application=...
+ * \brief The answers of POST /ari/events/claim?channelId=...&application=...
  *
  * The same operation as Asterisk's own route (res_ari_events, 22.10+), with
- * its parameters and answers: a parameter may come in the query string, a
- * form or a JSON body (the body wins, then the last occurrence); a missing or
- * empty one is a 400 naming it, channelId first. Then the claim decides:
- * 204 won, 409 already claimed, 404 anything else (see claim.c). OPTIONS
- * answers with the methods; any other method is a 405.
+ * its parameters and answers, whichever way the request came: a parameter may
+ * come in the query string, a form or a JSON body (the body wins, then the
+ * last occurrence); a missing or empty one is a 400 naming it, channelId
+ * first. Then the claim decides: 204 won, 409 already claimed, 404 anything
+ * else (see claim.c).
  */
 
 #include "asterisk.h"
 
 #include "asterisk/ari.h"
-#include "asterisk/http.h"
 #include "asterisk/json.h"
 #include "asterisk/stasis_app_broadcast.h"
 #include "asterisk/strings.h"
 
 #include "route.h"
-
-#define ALLOWED_METHODS "OPTIONS,POST"
 
 /*! \brief A request parameter as ARI's generated routes read it. */
 static const char *parameter(struct ast_variable *params, struct ast_json *body, const char *name)
@@ -46,24 +43,12 @@ static const char *parameter(struct ast_variable *params, struct ast_json *body,
 	return value;
 }
 
-void claim_route_handle(const struct ast_http_uri *urih, enum ast_http_method method,
-	struct ast_variable *params, struct ast_variable *headers, struct ast_json *body,
+void claim_answer(struct ast_variable *params, struct ast_json *body,
 	struct ast_ari_response *response)
 {
-	const char *channel_id, *application;
+	const char *channel_id = parameter(params, body, "channelId");
+	const char *application = parameter(params, body, "application");
 
-	if (method == AST_HTTP_OPTIONS) {
-		ast_str_append(&response->headers, 0, "Allow: " ALLOWED_METHODS "\r\n");
-		ast_ari_response_no_content(response);
-		return;
-	}
-	if (method != AST_HTTP_POST) {
-		ari_response_bad_method(response, ALLOWED_METHODS);
-		return;
-	}
-
-	channel_id = parameter(params, body, "channelId");
-	application = parameter(params, body, "application");
 	if (ast_strlen_zero(channel_id)) {
 		ast_ari_response_error(response, 400, "Bad Request", "channelId parameter is required");
 		return;

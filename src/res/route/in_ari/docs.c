@@ -1,0 +1,133 @@
+/*
+ * StasisBroadcast for Asterisk
+ *
+ * This program is free software, distributed under the terms of
+ * the GNU General Public License Version 2.
+ */
+
+/*! \file
+ *
+ * \brief GET /ari/api-docs/events.json with the claim, through ARI itself;
+ *        and the module's view of the claim inside ARI (see in_ari.h).
+ *
+ * ARI answers api-docs/ requests before it looks at its handler tree, from
+ * its files, so a resource of ours cannot add to them. The document is served
+ * as an HTTP URI of ours ("ari/api-docs/events.json", matched before ARI's
+ * "ari"), but the request is ARI's to answer: ast_ari_invoke() authenticates
+ * it, refuses what ARI refuses and reads ARI's own events.json, and we add
+ * the claim operation and the two events to what it answered.
+ *
+ * ARI answers nothing while ari.conf disables it; the URI is linked only
+ * while ARI is enabled too. That one setting ([general] enabled, default yes;
+ * without a [general] ARI is disabled) is read from ari.conf whenever res_ari
+ * loads or reloads, as ARI reads it.
+ */
+
+#include "asterisk.h"
+
+#include "asterisk/ari.h"
+#include "asterisk/config.h"
+#include "asterisk/http.h"
+#include "asterisk/json.h"
+#include "asterisk/utils.h"
+
+#include "in_ari.h"
+
+static int serve_docs(struct ast_tcptls_session_instance *ser, const struct ast_http_uri *urih,
+	int trailing_slash, enum ast_http_method method, struct ast_variable *get_params,
+	struct ast_variable *headers)
+{
+	struct ast_ari_response response = { .fd = -1 };
+
+	response.headers = ast_str_create(40);
+	if (!response.headers) {
+		ast_http_request_close_on_completion(ser);
+		ast_http_error(ser, 500, "Server Error", "Out of memory");
+		return 0;
+	}
+	if (ast_ari_invoke(ser, ARI_INVOKE_SOURCE_REST, urih,
+			trailing_slash ? "api-docs/events.json/" : "api-docs/events.json",
+			method, get_params, headers, ast_json_null(), &response)
+		== ARI_INVOKE_RESULT_ERROR_CLOSE) {
+		ast_http_request_close_on_completion(ser);
+	}
+	api_docs_describe_claim(&response);
+	route_respond(ser, method, &response);
+	return 0;
+}
+
+static struct route_uri uris[] = {
+	{
+		.http = {
+			.description = "ARI events.json with the StasisBroadcast claim",
+			.uri = "ari/api-docs/events.json",
+		},
+		.serve = serve_docs,
+	},
+};
+
+/*!
+ * \brief Whether ari.conf enables ARI, as ARI reads it.
+ * \retval -1 the file does not parse: ARI keeps what it had, so do we
+ */
+static int ari_enabled(void)
+{
+	struct ast_flags flags = { 0 };
+	struct ast_config *cfg = ast_config_load2("ari.conf", "res_stasis_broadcast", flags);
+	const char *enabled;
+	int res;
+
+	if (cfg == CONFIG_STATUS_FILEINVALID) {
+		return -1;
+	}
+	if (!cfg || !ast_category_exist(cfg, "general", NULL)) {
+		res = 0;
+	} else {
+		enabled = ast_variable_retrieve(cfg, "general", "enabled");
+		res = !enabled || ast_true(enabled);
+	}
+	if (cfg) {
+		ast_config_destroy(cfg);
+	}
+	return res;
+}
+
+/*! \brief Link or unlink the URI as ari.conf now says. */
+static void follow_enabled(void)
+{
+	int enabled = ari_enabled();
+
+	if (enabled >= 0) {
+		route_uris_follow(uris, ARRAY_LEN(uris), enabled);
+	}
+}
+
+static int follow_res_ari(int running, enum module_change change)
+{
+	if (running && (change == MODULE_LOADED || change == MODULE_RELOADED)) {
+		follow_enabled();
+	}
+	return 0;
+}
+
+const struct module_follower claim_docs_follower = {
+	.module = "res_ari.so",
+	.follow = follow_res_ari,
+};
+
+int claim_route_load(void)
+{
+	follow_enabled();
+	return claim_events_load();
+}
+
+void claim_route_reload(void)
+{
+	follow_enabled();
+}
+
+void claim_route_unload(void)
+{
+	claim_events_unload();
+	route_uris_unload(uris, ARRAY_LEN(uris));
+}
