@@ -3,7 +3,6 @@
 import collections
 import os
 import queue
-import statistics
 import subprocess
 import sys
 import threading
@@ -16,17 +15,26 @@ sys.path.insert(0, str(REPO / "sandbox" / "lib"))
 
 from ari import Ari  # noqa: E402
 from instance import Instance  # noqa: E402
+from measure import percentiles  # noqa: E402,F401  (the scenarios take it from here)
 
 TARGETS = {"stock": 8088, "ours": 8089}
+# For the fan-out floor (bench/floor.py): the floor module in an instance of its own.
+FLOOR_TARGETS = {"floor": 8090}
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
 
 class Target:
-    """One Asterisk instance under test, with its ARI client."""
+    """One Asterisk instance under test, with its ARI client. `exten` is the
+    dialplan extension its calls run: StasisBroadcast() ("offer"), or the
+    floor's BroadcastFloor() ("floor")."""
 
     def __init__(self, name, port):
         self.name = name
-        self.instance = Instance(f"bench-{name}", port, stock=(name == "stock"))
+        options = {}
+        if name == "floor":
+            options["modules"] = [REPO / "build" / "bench_floor.so"]
+        self.exten = "floor" if name == "floor" else "offer"
+        self.instance = Instance(f"bench-{name}", port, stock=(name == "stock"), **options)
         self.ari = Ari(port)
 
     def start(self):
@@ -49,18 +57,6 @@ class Target:
 def own_cpu_seconds():
     usage = os.times()
     return usage.user + usage.system
-
-
-def percentiles(values):
-    """p50/p90/p99/max of a list (milliseconds in, milliseconds out)."""
-    ordered = sorted(values)
-    if not ordered:
-        return {}
-
-    def at(q):
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-    return {"n": len(ordered), "p50": at(0.5), "p90": at(0.9), "p99": at(0.99),
-            "max": ordered[-1], "mean": statistics.fmean(ordered)}
 
 
 def build_wsfan():

@@ -2,6 +2,8 @@
 
 from xml.sax.saxutils import escape
 
+from measure import median_of  # sandbox/lib (stdlib only too)
+
 COLOURS = {"stock": "#d62728", "ours": "#1f77b4"}
 W, H, PAD = 560, 320, 55
 
@@ -57,14 +59,11 @@ def write_all(out, raw, summary):
     fan = raw["fanout"]
     apps = sorted(fan)
 
-    def median(rounds, key, sub=None):
-        values = sorted(r[key][sub] if sub else r[key] for r in rounds)
-        return values[len(values) // 2]
-
     for key, sub, name, label in (("to_last_ms", "p50", "fanout", "time to last recipient p50 (ms)"),
                                   ("asterisk_cpu_ms_per_broadcast", None, "fanout-cpu",
                                    "Asterisk CPU per broadcast (ms)")):
-        series = {t: [(n, median(fan[n][t], key, sub)) for n in apps] for t in ("stock", "ours")}
+        series = {t: [(n, median_of(fan[n][t], key, *([sub] if sub else []))) for n in apps]
+                  for t in ("stock", "ours")}
         (out / f"{name}.svg").write_text(_chart(f"Fan-out: {label}", "connected applications",
                                                 label, series))
     for key, name, title in (("round_trip", "roundtrip", "claim -> StasisStart (ms), CDF"),

@@ -17,7 +17,10 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+sys.path.insert(0, str(BENCH.parent / "sandbox" / "lib"))
+
 import plots  # noqa: E402  (stdlib only: --report runs anywhere)
+from measure import fmt, median_of  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 ROUNDS = 1 if QUICK else 3
@@ -32,16 +35,6 @@ def run_rounds(targets, scenario, *args):
         for name in order:
             results[name].append(scenario(targets[name], *args))
     return results
-
-
-def median_of(rounds, *path):
-    values = []
-    for result in rounds:
-        value = result
-        for key in path:
-            value = value[key]
-        values.append(value)
-    return statistics.median(values)
 
 
 def machine():
@@ -193,14 +186,6 @@ def summarise(raw):
     absolute("fairness", "ours: largest deviation from an equal share (target +-30%)",
              median_of(raw["race"]["ours"], "max_deviation_from_fair_share"), 0.3)
     return rows
-
-
-def fmt(value):
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
-    return str(value)
 
 
 def report_markdown(date, where, rows, rounds):

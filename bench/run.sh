@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# make bench: run bench/run.py (report.md) and bench/sip_load.py (sip.md, SIP load)
-# inside the sandbox; their reports are copied back into bench/results/
-# (SB_EXPORT). BENCH_ONLY=core or BENCH_ONLY=sip runs one of the two.
+# make bench: run bench/run.py (report.md: stock vs ours), bench/floor.py
+# (floor.md: the floor of fan-out cost) and
+# bench/sip_load.py (sip.md, SIP load) inside the sandbox, then claim ->
+# StasisStart over HTTP and down the WebSocket on Debian's 22.10.1 and on
+# 20.19.0 (bench/versions.sh); the reports are copied back into bench/results/
+# (SB_EXPORT). BENCH_ONLY=core, floor, sip or transports runs one of them.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 case ${BENCH_ONLY:-} in
 core) benches="bench/run.py" ;;
+floor) benches="bench/floor.py" ;;
 sip) benches="bench/sip_load.py" ;;
-*) benches="bench/run.py bench/sip_load.py" ;;
+transports) benches="" ;;
+*) benches="bench/run.py bench/floor.py bench/sip_load.py" ;;
 esac
-SB_EXPORT=bench/results "$repo/sandbox/enter.sh" \
-	"make -s all && export BENCH_QUICK=${BENCH_QUICK:-} && $(printf 'python3 -u %s && ' $benches)true"
+if [ -n "$benches" ]; then
+	SB_EXPORT=bench/results "$repo/sandbox/enter.sh" \
+		"make -s all floor-module && export BENCH_QUICK=${BENCH_QUICK:-} && $(printf 'python3 -u %s && ' $benches)true"
+fi
+case ${BENCH_ONLY:-transports} in
+transports) SB_MATRIX="debian 20.19.0" BENCH_CALLS=${BENCH_CALLS:-300} "$repo/bench/versions.sh" ;;
+esac
 ls -td "$repo"/bench/results/*/ | head -n 1   # the newest report

@@ -34,7 +34,7 @@ def fanout(target, wsfan, count, broadcasts):
         cpu_before = target.cpu_seconds()
         for _ in range(broadcasts):
             sent = time.monotonic_ns()
-            call = target.ari.originate("offer", {"BC_TIMEOUT": "0", "BC_FILTER": "^" + prefix})
+            call = target.ari.originate(target.exten, {"BC_TIMEOUT": "0", "BC_FILTER": "^" + prefix})
             try:
                 channel_id, received, first, last = fan.next_broadcast(timeout=10)
             except queue.Empty:
@@ -54,9 +54,11 @@ def fanout(target, wsfan, count, broadcasts):
             "client_cpu_ms_per_broadcast": client_cpu * 1000 / broadcasts}
 
 
-def claim_round_trip(target, calls):
+def claim_round_trip(target, calls, transport="http"):
     """One application, one call at a time: originate -> CallBroadcast -> claim
-    204 -> StasisStart, each step timed on the client."""
+    204 -> StasisStart, each step timed on the client. TRANSPORT "ws" claims
+    with a RESTRequest down the application's WebSocket instead of HTTP (the
+    claim's round trip is then until its RESTResponse)."""
     app = App(target.ari, "roundtrip")
     observer = Observer(target.ari, "rt-observer")
     offer, claim_rt, to_start, total = [], [], [], []
@@ -67,8 +69,15 @@ def claim_round_trip(target, calls):
                                                   "BC_OBSERVER": observer.name})
             broadcast = app.wait_for("CallBroadcast", call.channel_id)
             claimed = time.monotonic()
-            assert app.claim(call.channel_id) == 204
-            answered = time.monotonic()
+            if transport == "ws":
+                request_id = app.send_rest("POST", app.claim_uri(call.channel_id))
+                response = app.wait_until(lambda e: e.get("type") == "RESTResponse"
+                                          and e.get("request_id") == request_id, 5, "the answer")
+                assert response["status_code"] == 204
+                answered = response["_received"]
+            else:
+                assert app.claim(call.channel_id) == 204
+                answered = time.monotonic()
             start = app.wait_for("StasisStart", call.channel_id)
             offer.append((broadcast["_received"] - sent) * 1000)
             claim_rt.append((answered - claimed) * 1000)

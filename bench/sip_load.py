@@ -24,7 +24,6 @@ import itertools
 import json
 import os
 import resource
-import statistics
 import sys
 from pathlib import Path
 
@@ -32,6 +31,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from common import Fan, Target, build_wsfan, percentiles  # noqa: E402  (sets the path)
+from measure import fmt, median_of  # noqa: E402
 from ari import Ari  # noqa: E402
 from sip import Sipp, sip_node  # noqa: E402
 
@@ -181,17 +181,6 @@ def section(targets, wsfan, stalled):
                                "reference": reference[name]} for name in targets}}
 
 
-def median(rounds, key, *path):
-    values = []
-    for outcome in rounds:
-        value = outcome[key]
-        for step in path:
-            value = value[step]
-        if value is not None:
-            values.append(value)
-    return statistics.median(values) if values else None
-
-
 def rows_of(result):
     """(figure, stock, ours) rows of one section."""
     label = " (one stalled agent)" if result["stalled_agents"] else ""
@@ -209,15 +198,9 @@ def rows_of(result):
         if key is None:
             values = [sum(t["failed"] for t in side["reference"]) for side in (stock, ours)]
         else:
-            values = [median(side["reference"], key, *path) for side in (stock, ours)]
+            values = [median_of(side["reference"], key, *path) for side in (stock, ours)]
         rows.append((figure + label, *values))
     return rows
-
-
-def fmt(value):
-    if value is None:
-        return "-"
-    return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
 def report_markdown(date, where, sections):
