@@ -32,6 +32,8 @@
  *   also those made with the lock held.
  * - Guarded: state, winner, claimed_at, waiter, offered_count, sends_pending,
  *   final_recipients, final_status, each recipient's \c sent and \c notify.
+ * - \c send_returned is waited on with the ao2 lock (a claim waiting for its
+ *   claimant's send) and signalled under it whenever a send returns.
  * - Lock order: broadcast lock, then channel lock. Never take the broadcast
  *   lock while holding a channel lock, and never call out to stasis, ARI or
  *   the JSON encoder with the broadcast lock held.
@@ -58,6 +60,7 @@
 #include "asterisk/astobj2.h"
 #include "asterisk/channel.h"
 #include "asterisk/json.h"
+#include "asterisk/lock.h"
 #include "asterisk/vector.h"
 
 #include <regex.h>
@@ -77,8 +80,8 @@ struct broadcast_recipient {
 	/*! Application name (immutable; points into the broadcast's allocation) */
 	const char *name;
 	/*!
-	 * Non-zero while this application may claim: set before its CallBroadcast
-	 * is handed to ARI, cleared again if ARI had no live connection for it.
+	 * Set just before its CallBroadcast is handed to ARI; once \c sent,
+	 * whether a live connection took it. It may claim when both are set.
 	 * Atomic: read and written only with __atomic builtins (claim.c).
 	 */
 	int offered;
@@ -99,6 +102,8 @@ struct broadcast {
 	unsigned int flags;
 	/*! Wakes the dialplan thread in broadcast_wait() when a claim lands */
 	int alert_pipe[2];
+	/*! Signalled when a recipient's send returns: a claim may be waiting */
+	ast_cond_t send_returned;
 
 	/* Guarded by the ao2 lock */
 	enum broadcast_state state;

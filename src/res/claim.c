@@ -33,19 +33,27 @@
  * must still be registered now. A claim for any other application gets
  * CLAIM_NOT_FOUND and leaves the broadcast open for the real recipients.
  *
+ * Whether a live connection took the event is known only once the send has
+ * returned, yet a fast application can answer before that: ARI writes the
+ * event to its socket inside the send. So a claim that arrives while the
+ * claimant's own send is out waits for it (on \c send_returned, the lock
+ * released; the send returns within ARI's WebSocket write timeout) and is
+ * decided after. Decided before, a claim could win for an application whose
+ * WebSocket had closed, while its send was still on the way to finding no
+ * handler: a call handed to an application that never saw it. And as every
+ * winner's send has returned, StasisStart can never overtake its
+ * CallBroadcast.
+ *
  * The dialplan thread never polls: it sleeps in ast_waitfor_nandfds() on the
  * channel and on the broadcast's alert pipe. A claim (or a close from another
  * thread, or the last CallBroadcast send finding nobody live) writes the pipe;
  * a hangup arrives as a frame or a soft hangup on the channel. Whichever comes
  * first wakes it at once.
- *
- * A claim can win while CallBroadcast sends are still in progress (dispatch.c
- * shares them among threads). Before the winner is sent StasisStart, the
- * waiter makes sure the winner's own CallBroadcast send has returned, so the
- * winner always sees CallBroadcast first.
  */
 
 #include "asterisk.h"
+
+#include <errno.h>
 
 #include "asterisk/alertpipe.h"
 #include "asterisk/astobj2.h"
@@ -60,13 +68,24 @@
 #include "stats.h"
 
 /*!
- * \brief Whether recipient \a r may claim now.
+ * \brief How long a claim waits for its claimant's CallBroadcast send.
+ *
+ * A send returns within ARI's websocket_write_timeout (100 ms unless the
+ * operator changed it) for a live connection, and at once for any other; this
+ * bound only keeps a request thread from waiting forever on a send that never
+ * returns. A claim still waiting then is refused.
+ */
+#define CLAIM_SEND_WAIT_MS 5000
+
+/*!
+ * \brief Whether recipient \a r's send has begun and, once \c sent, whether a
+ *        live connection took it.
  *
  * \c offered is set before the recipient's CallBroadcast is handed to ARI,
- * without the broadcast's lock: the application may answer at once, and a
- * claim must then find it set, but taking the lock for every recipient of
- * every offer would make the senders queue behind each other and behind
- * claims. Its other writes (cleared when no live connection took the event)
+ * without the broadcast's lock: the application may answer at once, and its
+ * claim must then find the send out and wait for it, but taking the lock for
+ * every recipient of every offer would make the senders queue behind each
+ * other and behind claims. Its other writes (cleared when no live connection took the event)
  * are made with the lock held. A plain read under the lock would still race
  * with that first store, so every access is atomic: sequentially consistent,
  * as the store is ordered before the send that lets the claim come at all.
@@ -193,10 +212,9 @@ struct ast_json *broadcast_send_returned(struct broadcast *b, size_t i, int live
 	b->offered_count += live;
 	if (--b->sends_pending == 0 && !b->offered_count && b->state == BROADCAST_OPEN) {
 		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
-	} else if (!b->sends_pending || b->state == BROADCAST_CLAIMED) {
-		/* The waiter may be waiting for this: the last send, or the winner's. */
-		ast_alertpipe_write(b->alert_pipe);
 	}
+	/* A claim by this recipient may be waiting to be decided. */
+	ast_cond_broadcast(&b->send_returned);
 	/* CallClaimed owed since the claim (offer.c, broadcast_notify_claimed()):
 	 * a copy of its own, as for CallBroadcast. */
 	claimed = live && r->notify ? ast_json_deep_copy(b->claimed_event) : NULL;
@@ -216,9 +234,10 @@ static enum claim_result claim_decide(struct broadcast *b, const char *app, int 
 {
 	struct broadcast_recipient *recipient = recipient_find(b, app);
 
-	if (!recipient || !recipient_offered(recipient) || !registered) {
+	if (!recipient || !recipient->sent || !recipient_offered(recipient) || !registered) {
 		/* Not a recipient of this broadcast: filtered out, not connected
-		 * when it was offered, or gone since. */
+		 * when it was offered, gone since, or its send never came back
+		 * (claimant_send_wait()). */
 		return CLAIM_NOT_FOUND;
 	}
 	if (b->state == BROADCAST_CLAIMED) {
@@ -243,6 +262,29 @@ static enum claim_result claim_decide(struct broadcast *b, const char *app, int 
 	return CLAIM_WON;
 }
 
+/*!
+ * \brief Wait until \a app's own CallBroadcast send, if it is out, has
+ *        returned. Call with the broadcast locked; the wait releases it.
+ * \retval 0 no send of \a app is out (back, never begun, or not a recipient)
+ * \retval -1 it is still out after CLAIM_SEND_WAIT_MS
+ */
+static int claimant_send_wait(struct broadcast *b, const char *app)
+{
+	struct timeval until = ast_tvadd(ast_tvnow(), ast_samp2tv(CLAIM_SEND_WAIT_MS, 1000));
+	struct timespec deadline = { .tv_sec = until.tv_sec, .tv_nsec = until.tv_usec * 1000 };
+	struct broadcast_recipient *recipient;
+
+	/* The recipients never change; their fields are read under the lock. */
+	while ((recipient = recipient_find(b, app)) && !recipient->sent
+		&& recipient_offered(recipient)) {
+		if (ast_cond_timedwait(&b->send_returned, ao2_object_get_lockaddr(b), &deadline)
+			== ETIMEDOUT) {
+			return recipient->sent ? 0 : -1;
+		}
+	}
+	return 0;
+}
+
 enum claim_result broadcast_claim(const char *channel_id, const char *app, int64_t *latency_us)
 {
 	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
@@ -259,6 +301,14 @@ enum claim_result broadcast_claim(const char *channel_id, const char *app, int64
 		return CLAIM_NOT_FOUND;
 	}
 
+	ao2_lock(b);
+	if (claimant_send_wait(b, app)) {
+		ast_log(LOG_WARNING, "%s: claim by '%s' refused: its CallBroadcast send has not "
+			"returned after %d ms\n", b->channel_name, app, CLAIM_SEND_WAIT_MS);
+	}
+	ao2_unlock(b);
+
+	/* Asked without the broadcast's lock: res_stasis has locks of its own. */
 	registered = host_app_is_registered(app);
 
 	ao2_lock(b);
@@ -358,29 +408,6 @@ int broadcast_wait(struct broadcast *b, struct ast_channel *chan, int timeout_ms
 	stats_broadcast_ended(state);
 	ast_debug(1, "%s: broadcast %s\n", b->channel_name, broadcast_state_name(state));
 	return state == BROADCAST_CLAIMED ? 0 : -1;
-}
-
-void broadcast_wait_winner_offered(struct broadcast *b)
-{
-	int alert_fd = ast_alertpipe_readfd(b->alert_pipe);
-
-	for (;;) {
-		struct broadcast_recipient *winner;
-		int done;
-
-		ao2_lock(b);
-		winner = b->winner ? recipient_find(b, b->winner) : NULL;
-		done = !winner || winner->sent;
-		ao2_unlock(b);
-		if (done) {
-			return;
-		}
-		/* The winner's send returns within ARI's write timeout, and writes the
-		 * alert pipe when it does (broadcast_send_returned()). */
-		if (ast_wait_for_input(alert_fd, 1000) > 0) {
-			ast_alertpipe_read(b->alert_pipe);
-		}
-	}
 }
 
 /* --- what operators are told ------------------------------------------------- */

@@ -52,7 +52,10 @@ enum broadcast_state broadcast_close(struct broadcast *b, enum broadcast_state s
  */
 void broadcast_offer_began(struct broadcast *b, struct ast_json *event);
 
-/*! \brief Recipient \a i is about to be sent its CallBroadcast: it may claim. */
+/*!
+ * \brief Recipient \a i is about to be sent its CallBroadcast: a claim by it
+ *        from now on waits for the send to return, and is decided then.
+ */
 void broadcast_send_begins(struct broadcast *b, size_t i);
 
 /*!
@@ -71,6 +74,11 @@ int broadcast_offered(struct broadcast *b, size_t i);
 
 /*!
  * \brief Try to claim the channel's broadcast for \a app.
+ *
+ * If \a app's own CallBroadcast send is still out, waits for it to return
+ * (within ARI's WebSocket write timeout), so that only an application a live
+ * connection took the event for can win, and its CallBroadcast is out before
+ * StasisStart.
  * \param[out] latency_us from the start of the broadcast to a winning claim
  *             (0 for any other result)
  */
@@ -93,12 +101,6 @@ int broadcast_wait(struct broadcast *b, struct ast_channel *chan, int timeout_ms
  * waits.
  */
 int broadcast_recipients(struct broadcast *b);
-
-/*!
- * \brief Wait, on the dialplan thread, until the winner's own CallBroadcast
- *        send has returned, so that StasisStart cannot overtake it.
- */
-void broadcast_wait_winner_offered(struct broadcast *b);
 
 /*! \brief Text for a state, as shown to operators. */
 const char *broadcast_state_name(enum broadcast_state state);

@@ -42,6 +42,7 @@ static void broadcast_destructor(void *obj)
 	struct broadcast *b = obj;
 
 	ast_assert(b->waiter == NULL);
+	ast_cond_destroy(&b->send_returned);
 	ast_alertpipe_close(b->alert_pipe);
 	ast_json_unref(b->event);
 	ast_json_unref(b->claimed_event);
@@ -66,6 +67,7 @@ struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
 	if (!b) {
 		return NULL;
 	}
+	ast_cond_init(&b->send_returned, NULL);
 	ast_alertpipe_clear(b->alert_pipe);
 	if (AST_VECTOR_INIT(&b->recipients, AST_VECTOR_SIZE(names))
 		|| ast_alertpipe_init(b->alert_pipe)) {

@@ -158,9 +158,8 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, i
 		return -1;
 	}
 	/* Nothing is published here: the application sets the variables after
-	 * the session, and StasisStart must not overtake the winner's own
-	 * CallBroadcast. */
-	broadcast_wait_winner_offered(b);
+	 * the session. The winner's own CallBroadcast is out: its claim was
+	 * decided only once its send had returned (claim.c). */
 	ami_broadcast_claimed(b);
 	if (!(b->flags & STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED)) {
 		broadcast_notify_claimed(b, chan);

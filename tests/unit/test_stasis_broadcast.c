@@ -86,9 +86,11 @@ static void unregister_racers(const char *tag, int count)
 
 /*!
  * \brief A registered broadcast on a fresh test channel, offering the call to
- *        \a count racers named after \a tag (all offered, as after dispatch).
+ *        \a count racers named after \a tag, whose sends have all begun; the
+ *        first \a returned of them have returned, taken by a live connection.
  */
-static struct broadcast *broadcast_fixture(struct ast_channel **chan, const char *tag, int count)
+static struct broadcast *broadcast_fixture_sending(struct ast_channel **chan, const char *tag,
+	int count, int returned)
 {
 	struct ast_vector_const_string names;
 	char (*buffers)[64] = ast_alloca(sizeof(*buffers) * count);
@@ -114,10 +116,21 @@ static struct broadcast *broadcast_fixture(struct ast_channel **chan, const char
 		*chan = ast_channel_release(*chan);
 		return NULL;
 	}
+	/* The transitions dispatch makes (offer.c, offer_deliver()). */
+	broadcast_offer_began(b, NULL);
 	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-		AST_VECTOR_GET_ADDR(&b->recipients, i)->offered = 1;
+		broadcast_send_begins(b, i);
+		if ((int) i < returned) {
+			ast_json_unref(broadcast_send_returned(b, i, 1));
+		}
 	}
 	return b;
+}
+
+/*! \brief As broadcast_fixture_sending(), every send back and live, as after dispatch. */
+static struct broadcast *broadcast_fixture(struct ast_channel **chan, const char *tag, int count)
+{
+	return broadcast_fixture_sending(chan, tag, count, count);
 }
 
 static void broadcast_fixture_done(struct broadcast *b, struct ast_channel *chan)
@@ -681,11 +694,13 @@ AST_TEST_DEFINE(claim_eligibility)
 		break;
 	}
 
-	/* Racers 0..2 are recipients; only 0 and 1 are registered; 1 is not offered. */
+	/* Racers 0..2 are recipients; only 0 and 1 are registered; 1's send found
+	 * no live connection. */
 	register_racers("elig", 2);
-	b = broadcast_fixture(&chan, "elig", 3);
+	b = broadcast_fixture_sending(&chan, "elig", 3, 1);
 	ast_test_validate_cleanup(test, b != NULL, res, done);
-	AST_VECTOR_GET_ADDR(&b->recipients, 1)->offered = 0;
+	ast_json_unref(broadcast_send_returned(b, 1, 0));
+	ast_json_unref(broadcast_send_returned(b, 2, 1));
 
 	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-other-0") == CLAIM_NOT_FOUND, res, done);
 	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-1") == CLAIM_NOT_FOUND, res, done);
@@ -735,7 +750,9 @@ AST_TEST_DEFINE(claim_after_end)
 	replacement = broadcast_alloc(chan, 0, &names);
 	AST_VECTOR_FREE(&names);
 	ast_test_validate_cleanup(test, replacement && !broadcast_register(replacement), res, done);
-	AST_VECTOR_GET_ADDR(&replacement->recipients, 0)->offered = 1;
+	broadcast_offer_began(replacement, NULL);
+	broadcast_send_begins(replacement, 0);
+	ast_json_unref(broadcast_send_returned(replacement, 0, 1));
 	ast_test_validate_cleanup(test, broadcast_find(b->channel_id) == replacement, res, done);
 	ao2_ref(replacement, -1); /* the find's reference */
 	ast_test_validate_cleanup(test, claim(b->channel_id, name) == CLAIM_WON, res, done);
@@ -752,6 +769,82 @@ done:
 	return res;
 }
 
+struct pending_claim {
+	const char *channel_id;
+	const char *app;
+	enum claim_result result;
+	int done;                          /* atomic */
+};
+
+static void *pending_claim_run(void *data)
+{
+	struct pending_claim *pending = data;
+
+	pending->result = claim(pending->channel_id, pending->app);
+	__atomic_store_n(&pending->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+AST_TEST_DEFINE(claim_waits_for_own_send)
+{
+	enum ast_test_result_state res = AST_TEST_PASS;
+	int live;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "claim/";
+		info->summary = "A claim made while its own CallBroadcast send is out waits for it";
+		info->description = "A recipient's claim arriving between the start and the return "
+			"of its send is decided only when the send returns: refused if no live "
+			"connection took the event (an application whose WebSocket closed must not "
+			"win a call it never saw), won if one did.";
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	/* Racer 0's send is out; racer 1's is back (live), so the broadcast stays
+	 * open whatever racer 0's send finds. */
+	register_racers("sending", 2);
+	for (live = 0; live <= 1 && res == AST_TEST_PASS; live++) {
+		struct ast_channel *chan;
+		struct broadcast *b = broadcast_fixture_sending(&chan, "sending", 2, 0);
+		struct pending_claim pending = { .app = "sbtest-sending-0" };
+		pthread_t thread;
+
+		if (!b) {
+			res = AST_TEST_FAIL;
+			break;
+		}
+		ast_json_unref(broadcast_send_returned(b, 1, 1));
+		pending.channel_id = b->channel_id;
+		pthread_create(&thread, NULL, pending_claim_run, &pending);
+		usleep(100000);
+		if (__atomic_load_n(&pending.done, __ATOMIC_SEQ_CST)) {
+			ast_test_status_update(test, "live=%d: the claim was decided (%d) before its "
+				"send returned\n", live, pending.result);
+			res = AST_TEST_FAIL;
+		}
+		ast_json_unref(broadcast_send_returned(b, 0, live));
+		pthread_join(thread, NULL);
+		if (pending.result != (live ? CLAIM_WON : CLAIM_NOT_FOUND)) {
+			ast_test_status_update(test, "live=%d: claim result %d\n", live, pending.result);
+			res = AST_TEST_FAIL;
+		}
+		ao2_lock(b);
+		if (b->state != (live ? BROADCAST_CLAIMED : BROADCAST_OPEN)) {
+			ast_test_status_update(test, "live=%d: broadcast %s\n", live,
+				broadcast_state_name(b->state));
+			res = AST_TEST_FAIL;
+		}
+		ao2_unlock(b);
+		broadcast_fixture_done(b, chan);
+	}
+	unregister_racers("sending", 2);
+	return res;
+}
+
 static int unload_module(void)
 {
 	AST_TEST_UNREGISTER(arguments_defaults);
@@ -765,6 +858,7 @@ static int unload_module(void)
 	AST_TEST_UNREGISTER(claim_vs_timeout);
 	AST_TEST_UNREGISTER(claim_eligibility);
 	AST_TEST_UNREGISTER(claim_after_end);
+	AST_TEST_UNREGISTER(claim_waits_for_own_send);
 	broadcast_registry_cleanup();
 	return 0;
 }
@@ -785,6 +879,7 @@ static int load_module(void)
 	AST_TEST_REGISTER(claim_vs_timeout);
 	AST_TEST_REGISTER(claim_eligibility);
 	AST_TEST_REGISTER(claim_after_end);
+	AST_TEST_REGISTER(claim_waits_for_own_send);
 	return AST_MODULE_LOAD_SUCCESS;
 }
 
