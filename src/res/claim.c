@@ -272,11 +272,10 @@ static int claimant_send_wait(struct broadcast *b, const char *app)
 {
 	struct timeval until = ast_tvadd(ast_tvnow(), ast_samp2tv(CLAIM_SEND_WAIT_MS, 1000));
 	struct timespec deadline = { .tv_sec = until.tv_sec, .tv_nsec = until.tv_usec * 1000 };
-	struct broadcast_recipient *recipient;
-
 	/* The recipients never change; their fields are read under the lock. */
-	while ((recipient = recipient_find(b, app)) && !recipient->sent
-		&& recipient_offered(recipient)) {
+	struct broadcast_recipient *recipient = recipient_find(b, app);
+
+	while (recipient && !recipient->sent && recipient_offered(recipient)) {
 		if (ast_cond_timedwait(&b->send_returned, ao2_object_get_lockaddr(b), &deadline)
 			== ETIMEDOUT) {
 			return recipient->sent ? 0 : -1;
@@ -290,6 +289,7 @@ enum claim_result broadcast_claim(const char *channel_id, const char *app, int64
 	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
 	enum claim_result result;
 	int registered;
+	int send_stuck;
 
 	*latency_us = 0;
 	if (ast_strlen_zero(channel_id) || ast_strlen_zero(app)) {
@@ -301,22 +301,20 @@ enum claim_result broadcast_claim(const char *channel_id, const char *app, int64
 		return CLAIM_NOT_FOUND;
 	}
 
-	ao2_lock(b);
-	if (claimant_send_wait(b, app)) {
-		ast_log(LOG_WARNING, "%s: claim by '%s' refused: its CallBroadcast send has not "
-			"returned after %d ms\n", b->channel_name, app, CLAIM_SEND_WAIT_MS);
-	}
-	ao2_unlock(b);
-
-	/* Asked without the broadcast's lock: res_stasis has locks of its own. */
 	registered = host_app_is_registered(app);
 
 	ao2_lock(b);
+	send_stuck = claimant_send_wait(b, app);
 	result = claim_decide(b, app, registered);
 	if (result == CLAIM_WON) {
 		*latency_us = ast_tvdiff_us(b->claimed_at, b->started);
 	}
 	ao2_unlock(b);
+
+	if (send_stuck) {
+		ast_log(LOG_WARNING, "%s: claim by '%s' refused: its CallBroadcast send has not "
+			"returned after %d ms\n", b->channel_name, app, CLAIM_SEND_WAIT_MS);
+	}
 
 	if (result == CLAIM_WON) {
 		ast_debug(1, "%s: claimed by '%s' after %" PRId64 " us\n",

@@ -274,13 +274,23 @@ static int ari_finds_ours(void)
 }
 
 /*! Guarded by module_watch.c (calls never overlap): what we last logged */
-static enum {
+static enum events_state {
 	STATE_UNKNOWN,
 	STATE_SERVED,
 	STATE_HIDDEN,
 	STATE_REFRESHING,
 	STATE_SHADOWED,
 } state;
+
+/*! \brief Move to \a next; whether that changed the state (worth a log line). */
+static int state_becomes(enum events_state next)
+{
+	if (state == next) {
+		return 0;
+	}
+	state = next;
+	return 1;
+}
 
 static int follow_res_ari_events(int running, enum module_change change)
 {
@@ -290,19 +300,17 @@ static int follow_res_ari_events(int running, enum module_change change)
 	if (!running) {
 		/* At boot res_ari_events loads after us: say nothing until it had
 		 * its chance (FullyBooted). */
-		if (ast_fully_booted && state != STATE_HIDDEN) {
+		if (ast_fully_booted && state_becomes(STATE_HIDDEN)) {
 			ast_log(LOG_NOTICE, "res_ari_events is not running: ARI has no events resource, "
 				"so no application can connect, nor claim a StasisBroadcast call\n");
-			state = STATE_HIDDEN;
 		}
 		return 0;
 	}
 	ours = ari_finds_ours();
 	if (ours == 1) {
-		if (state != STATE_SERVED) {
+		if (state_becomes(STATE_SERVED)) {
 			ast_verb(2, "StasisBroadcast serves POST /ari/events/claim inside ARI's events "
 				"resource: over HTTP, REST over WebSocket and outbound WebSockets\n");
-			state = STATE_SERVED;
 		}
 		return 0;
 	}
@@ -310,18 +318,16 @@ static int follow_res_ari_events(int running, enum module_change change)
 		/* Not booted yet: FullyBooted brings another look. */
 		return 0;
 	}
-	if (state != STATE_REFRESHING) {
+	if (state_becomes(STATE_REFRESHING)) {
 		ast_log(LOG_NOTICE, "res_ari_events was loaded before res_stasis_broadcast, so ARI "
 			"finds its events resource first and answers every claim 404: refreshing "
 			"res_ari_events, whose resource then comes after ours\n");
-		state = STATE_REFRESHING;
 		return 1;
 	}
-	if (state != STATE_SHADOWED) {
+	if (state_becomes(STATE_SHADOWED)) {
 		ast_log(LOG_ERROR, "POST /ari/events/claim is NOT served: ARI still finds "
 			"res_ari_events' events resource first. 'module refresh res_ari_events.so' "
 			"puts ours first.\n");
-		state = STATE_SHADOWED;
 	}
 	return 0;
 }
