@@ -306,6 +306,9 @@ class AsyncApp:
             await self.ws.send(json.dumps(message))
         except websockets.exceptions.ConnectionClosed as closed:
             self._answers.pop(message["request_id"], None)
+            if answer.done():
+                # events() ended meanwhile and failed it: that failure is this one.
+                answer.exception()
             raise NotSent("WebSocket closed") from closed
         try:
             return (await asyncio.wait_for(answer, timeout))["status_code"]
