@@ -37,7 +37,14 @@ INSTALL ?= install
 # -DHOST_HAS_NAME when asterisk/HEADER mentions WORD.
 host_has = $(shell grep -qw '$(2)' $(ASTERISK_INCLUDE)/asterisk/$(1) 2>/dev/null && echo -DHOST_HAS_$(3))
 HOST_FLAGS = $(call host_has,stasis_app.h,stasis_app_is_registered,APP_IS_REGISTERED) \
-	$(call host_has,module.h,ast_refresh_resource,REFRESH_RESOURCE)
+	$(call host_has,module.h,ast_refresh_resource,REFRESH_RESOURCE) \
+	$(call host_has,taskpool.h,ast_taskpool_serializer,TASKPOOL)
+
+# How offers are sent (src/res/dispatch.c): empty for the product's design;
+# bench/floor.py builds the others (DISPATCH=lanes, taskpool, dialplan) to
+# compare them.
+DISPATCH ?=
+DISPATCH_FLAGS = $(if $(DISPATCH),-DDISPATCH_$(shell echo '$(DISPATCH)' | tr a-z A-Z))
 
 # Does the host declare the C API (and so route the claim) itself? Our own
 # header, once installed there, does not count: it carries a marker.
@@ -67,6 +74,7 @@ CC ?= gcc
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 MODULE_FLAGS = -fPIC -fvisibility=hidden -pthread -D_GNU_SOURCE -Isrc/include $(API_FLAGS) $(HOST_FLAGS) \
+	$(DISPATCH_FLAGS) \
 	-isystem $(ASTERISK_INCLUDE)
 LDFLAGS_MODULE = -shared -pthread
 

@@ -22,38 +22,30 @@
 #include "ami.h"
 #include "claim.h"
 
-void ami_broadcast_begin(struct broadcast *b, int candidates, const char *app_filter,
-	int timeout_ms)
+void ami_broadcast_begin(struct broadcast *b, const char *app_filter, int timeout_ms)
 {
-	int recipients = broadcast_recipients(b);
-
 	manager_event(EVENT_FLAG_CALL, "StasisBroadcastBegin",
 		"Channel: %s\r\n"
 		"Uniqueid: %s\r\n"
 		"Recipients: %d\r\n"
-		"Candidates: %d\r\n"
+		"Candidates: %zu\r\n"
 		"AppFilter: %s\r\n"
 		"Timeout: %d\r\n",
-		b->channel_name, b->channel_id, recipients, candidates,
-		S_OR(app_filter, ""), timeout_ms);
+		broadcast_channel_name(b), broadcast_channel_id(b), broadcast_recipients(b),
+		broadcast_candidate_count(b), S_OR(app_filter, ""), timeout_ms);
 }
 
 void ami_broadcast_claimed(struct broadcast *b)
 {
-	char winner[256];
-	int64_t latency_us;
+	struct broadcast_view view;
 
-	ao2_lock(b);
-	ast_copy_string(winner, S_OR(b->winner, ""), sizeof(winner));
-	latency_us = ast_tvdiff_us(b->claimed_at, b->started);
-	ao2_unlock(b);
-
+	broadcast_view(b, &view);
 	manager_event(EVENT_FLAG_CALL, "StasisBroadcastClaimed",
 		"Channel: %s\r\n"
 		"Uniqueid: %s\r\n"
 		"Winner: %s\r\n"
 		"LatencyUs: %" PRId64 "\r\n",
-		b->channel_name, b->channel_id, winner, latency_us);
+		broadcast_channel_name(b), broadcast_channel_id(b), view.winner, view.latency_us);
 }
 
 /*!
@@ -64,12 +56,12 @@ void ami_broadcast_claimed(struct broadcast *b)
  * hung up before the application returned. For a claimed call, the session's
  * result as the application reported it (its STASISSTATUS).
  */
-static const char *end_status(struct broadcast *b)
+static const char *end_status(const struct broadcast_view *view)
 {
-	switch (b->state) {
+	switch (view->state) {
 	case BROADCAST_CLAIMED:
 		/* CLAIMED: a caller of the C API that reported no session result. */
-		return S_OR(b->final_status, "CLAIMED");
+		return S_OR(view->final_status, "CLAIMED");
 	case BROADCAST_HUNG_UP:
 		return "HANGUP";
 	case BROADCAST_TIMED_OUT:
@@ -79,20 +71,14 @@ static const char *end_status(struct broadcast *b)
 	case BROADCAST_ENDED:
 		break;
 	}
-	return S_OR(b->final_status, "ENDED");
+	return S_OR(view->final_status, "ENDED");
 }
 
 void ami_broadcast_end(struct broadcast *b)
 {
-	char winner[256];
-	char status[16];
-	int recipients = broadcast_recipients(b);
+	struct broadcast_view view;
 
-	ao2_lock(b);
-	ast_copy_string(winner, S_OR(b->winner, ""), sizeof(winner));
-	ast_copy_string(status, end_status(b), sizeof(status));
-	ao2_unlock(b);
-
+	broadcast_view(b, &view);
 	manager_event(EVENT_FLAG_CALL, "StasisBroadcastEnd",
 		"Channel: %s\r\n"
 		"Uniqueid: %s\r\n"
@@ -100,8 +86,8 @@ void ami_broadcast_end(struct broadcast *b)
 		"Winner: %s\r\n"
 		"Recipients: %d\r\n"
 		"DurationMs: %" PRId64 "\r\n",
-		b->channel_name, b->channel_id, status, winner, recipients,
-		ast_tvdiff_ms(ast_tvnow(), b->started));
+		broadcast_channel_name(b), broadcast_channel_id(b), end_status(&view), view.winner,
+		view.recipients, view.age_ms);
 }
 
 void ami_broadcast_refused(struct ast_channel *chan, const char *app_filter)

@@ -18,8 +18,7 @@
 #include "broadcast.h"
 
 /*! \brief StasisBroadcastBegin: the call was offered. */
-void ami_broadcast_begin(struct broadcast *b, int candidates, const char *app_filter,
-	int timeout_ms);
+void ami_broadcast_begin(struct broadcast *b, const char *app_filter, int timeout_ms);
 
 /*! \brief StasisBroadcastClaimed: a claim won; the channel goes to the winner. */
 void ami_broadcast_claimed(struct broadcast *b);

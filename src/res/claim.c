@@ -9,6 +9,9 @@
  *
  * \brief The claim race: who gets the channel, and when the waiting ends.
  *
+ * This file owns struct broadcast: nothing else sees its fields, and every
+ * write to them is made here, under the broadcast's ao2 lock.
+ *
  * A broadcast is open from the moment it is registered until one of these,
  * each on its own thread, ends it:
  *
@@ -25,30 +28,36 @@
  * exactly one claim per broadcast returns CLAIM_WON, a claim that loses to a
  * timeout or hangup gets CLAIM_NOT_FOUND, and a claim that wins means the
  * dialplan thread will hand the channel to the winner: the waiter reads the
- * state after the lock, never a copy from before it. Every transition is in
- * this file; registry.c only finds broadcasts, dispatch.c only sends.
+ * state after the lock, never a copy from before it.
  *
  * Eligibility is checked in the same critical section: the claimant must be a
- * recipient whose CallBroadcast reached a live connection (see offer.c), and
- * must still be registered now. A claim for any other application gets
- * CLAIM_NOT_FOUND and leaves the broadcast open for the real recipients.
+ * recipient, that is a candidate whose CallBroadcast a live connection took
+ * and let through its event filter (see offer.c), and must still be
+ * registered now. A claim for any other application gets CLAIM_NOT_FOUND and
+ * leaves the broadcast open for the real recipients.
  *
  * Whether a live connection took the event is known only once the send has
  * returned, yet a fast application can answer before that: ARI writes the
- * event to its socket inside the send. So a claim that arrives while the
- * claimant's own send is out waits for it (on \c send_returned, the lock
- * released; the send returns within ARI's WebSocket write timeout) and is
- * decided after. Decided before, a claim could win for an application whose
- * WebSocket had closed, while its send was still on the way to finding no
- * handler: a call handed to an application that never saw it. And as every
- * winner's send has returned, StasisStart can never overtake its
- * CallBroadcast.
+ * event to its socket inside the send. So a claim whose claimant's send has
+ * not returned waits for it (on \c changed, the lock released; a send returns
+ * within ARI's WebSocket write timeout) and is decided after. Decided before,
+ * a claim could win for an application whose WebSocket had closed, while its
+ * send was still on the way to finding no handler: a call handed to an
+ * application that never saw it. And as every winner's send has returned,
+ * StasisStart can never overtake its CallBroadcast.
  *
  * The dialplan thread never polls: it sleeps in ast_waitfor_nandfds() on the
  * channel and on the broadcast's alert pipe. A claim (or a close from another
  * thread, or the last CallBroadcast send finding nobody live) writes the pipe;
  * a hangup arrives as a frame or a soft hangup on the channel. Whichever comes
  * first wakes it at once.
+ *
+ * Locking: the broadcast's ao2 lock guards every field below the immutable
+ * ones; \c changed is waited on with it (claims waiting for their own send)
+ * and signalled under it whenever a send returns or the state changes. Lock
+ * order: broadcast lock, then channel lock. Never take the broadcast lock
+ * while holding a channel lock, and never call out to stasis, ARI or the JSON
+ * encoder with it held.
  */
 
 #include "asterisk.h"
@@ -59,6 +68,7 @@
 #include "asterisk/astobj2.h"
 #include "asterisk/channel.h"
 #include "asterisk/frame.h"
+#include "asterisk/stasis_app_broadcast.h"
 #include "asterisk/time.h"
 #include "asterisk/utils.h"
 
@@ -77,30 +87,150 @@
  */
 #define CLAIM_SEND_WAIT_MS 5000
 
-/*!
- * \brief Whether recipient \a r's send has begun and, once \c sent, whether a
- *        live connection took it.
- *
- * \c offered is set before the recipient's CallBroadcast is handed to ARI,
- * without the broadcast's lock: the application may answer at once, and its
- * claim must then find the send out and wait for it, but taking the lock for
- * every recipient of every offer would make the senders queue behind each
- * other and behind claims. Its other writes (cleared when no live connection took the event)
- * are made with the lock held. A plain read under the lock would still race
- * with that first store, so every access is atomic: sequentially consistent,
- * as the store is ordered before the send that lets the claim come at all.
- */
-static int recipient_offered(struct broadcast_recipient *r)
+/*! \brief One application the channel is offered to. */
+struct broadcast_recipient {
+	/*! Application name (immutable; points into the broadcast's allocation) */
+	const char *name;
+	/*! Its CallBroadcast hand-over has returned (written or dropped) */
+	unsigned int returned:1;
+	/*! ... and a live connection took it through its event filter: a recipient */
+	unsigned int live:1;
+	/*! CallClaimed is owed, to be sent right after its CallBroadcast */
+	unsigned int notify:1;
+};
+
+struct broadcast {
+	/* Immutable after broadcast_alloc() */
+
+	/*! Channel unique id: the registry key and the claim's channelId */
+	char channel_id[AST_MAX_UNIQUEID];
+	/*! Channel name at broadcast time, for log lines and the CLI */
+	char channel_name[AST_CHANNEL_NAME];
+	/*! When the broadcast began (the CallBroadcast timestamp) */
+	struct timeval started;
+	/*! STASIS_BROADCAST_FLAG_* given by the caller */
+	unsigned int flags;
+	/*! Wakes the dialplan thread in broadcast_wait() when the state changes */
+	int alert_pipe[2];
+	/*! Signalled under the lock when a send returns or the state changes */
+	ast_cond_t changed;
+
+	/* Guarded by the ao2 lock */
+
+	enum broadcast_state state;
+	/*! Winning application (ast_malloc'd), NULL until claimed */
+	char *winner;
+	/*! When the winning claim was accepted */
+	struct timeval claimed_at;
+	/*! The channel, referenced only while the dialplan thread is waiting */
+	struct ast_channel *waiter;
+	/*! Candidates whose CallBroadcast hand-over has not returned yet */
+	int sends_out;
+	/*! Candidates whose hand-over returned live: the recipients so far */
+	int live_count;
+	/*! broadcast_recipients() once the broadcast ended (fixed then) */
+	int final_recipients;
+	/*! The CallClaimed owed to recipients whose send is still out */
+	struct ast_json *claimed_event;
+	/*! STASISSTATUS as the dialplan application reported it, "" if it did not */
+	char final_status[16];
+	/*! The candidates, in dispatch (random) order; the vector never changes
+	 *  size, its elements' flags are guarded by the lock */
+	AST_VECTOR(, struct broadcast_recipient) recipients;
+};
+
+/* --- a broadcast and what never changes in it --------------------------------- */
+
+static void broadcast_destructor(void *obj)
 {
-	return __atomic_load_n(&r->offered, __ATOMIC_SEQ_CST);
+	struct broadcast *b = obj;
+
+	ast_assert(b->waiter == NULL);
+	ast_cond_destroy(&b->changed);
+	ast_alertpipe_close(b->alert_pipe);
+	ast_json_unref(b->claimed_event);
+	ast_free(b->winner);
+	AST_VECTOR_FREE(&b->recipients);
 }
 
-static void recipient_set_offered(struct broadcast_recipient *r, int offered)
+struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
+	const struct ast_vector_const_string *names)
 {
-	__atomic_store_n(&r->offered, offered, __ATOMIC_SEQ_CST);
+	struct broadcast *b;
+	size_t names_size = 0;
+	char *name_space;
+	size_t i;
+
+	for (i = 0; i < AST_VECTOR_SIZE(names); i++) {
+		names_size += strlen(AST_VECTOR_GET(names, i)) + 1;
+	}
+
+	/* The names live in the same allocation: they never change. */
+	b = ao2_alloc(sizeof(*b) + names_size, broadcast_destructor);
+	if (!b) {
+		return NULL;
+	}
+	ast_cond_init(&b->changed, NULL);
+	ast_alertpipe_clear(b->alert_pipe);
+	if (AST_VECTOR_INIT(&b->recipients, AST_VECTOR_SIZE(names))
+		|| ast_alertpipe_init(b->alert_pipe)) {
+		ao2_ref(b, -1);
+		return NULL;
+	}
+
+	ast_channel_lock(chan);
+	ast_copy_string(b->channel_id, ast_channel_uniqueid(chan), sizeof(b->channel_id));
+	ast_copy_string(b->channel_name, ast_channel_name(chan), sizeof(b->channel_name));
+	ast_channel_unlock(chan);
+	b->started = ast_tvnow();
+	b->flags = flags;
+	b->state = BROADCAST_OPEN;
+	b->sends_out = AST_VECTOR_SIZE(names);
+
+	name_space = (char *) (b + 1);
+	for (i = 0; i < AST_VECTOR_SIZE(names); i++) {
+		struct broadcast_recipient recipient = { .name = name_space };
+		size_t len = strlen(AST_VECTOR_GET(names, i)) + 1;
+
+		memcpy(name_space, AST_VECTOR_GET(names, i), len);
+		name_space += len;
+		/* Cannot fail: the vector was sized for every name. */
+		AST_VECTOR_APPEND(&b->recipients, recipient);
+	}
+	return b;
 }
 
-/*! \brief The recipient named \a app, or NULL. Call with the lock held. */
+const char *broadcast_channel_id(const struct broadcast *b)
+{
+	return b->channel_id;
+}
+
+const char *broadcast_channel_name(const struct broadcast *b)
+{
+	return b->channel_name;
+}
+
+struct timeval broadcast_started(const struct broadcast *b)
+{
+	return b->started;
+}
+
+int broadcast_notifies_claimed(const struct broadcast *b)
+{
+	return !(b->flags & STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED);
+}
+
+size_t broadcast_candidate_count(const struct broadcast *b)
+{
+	return AST_VECTOR_SIZE(&b->recipients);
+}
+
+const char *broadcast_candidate_name(const struct broadcast *b, size_t i)
+{
+	return AST_VECTOR_GET_ADDR(&b->recipients, i)->name;
+}
+
+/*! \brief The candidate named \a app, or NULL. Call with the lock held. */
 static struct broadcast_recipient *recipient_find(struct broadcast *b, const char *app)
 {
 	size_t i;
@@ -115,44 +245,44 @@ static struct broadcast_recipient *recipient_find(struct broadcast *b, const cha
 	return NULL;
 }
 
+/*! \brief broadcast_recipients() with the lock held. */
+static int recipients_locked(struct broadcast *b)
+{
+	return b->state == BROADCAST_OPEN ? b->live_count + b->sends_out : b->final_recipients;
+}
+
+/* --- the one way out of BROADCAST_OPEN ------------------------------------------ */
+
 /*!
- * \brief End an open broadcast in \a state: the one way out of BROADCAST_OPEN.
+ * \brief End an open broadcast in \a state.
  *
  * Call with the broadcast locked and its state BROADCAST_OPEN. Fixes how many
  * recipients there were: every send that found a live connection, and every
  * send still to come back (it will be delivered: each connected application
  * sees every call), so STASISBROADCAST_RECIPIENTS, the AMI events and the CLI
- * report the same number whenever a slow send returns. Wakes the waiter.
+ * report the same number whenever a slow send returns. Wakes the waiter, and
+ * every claim waiting for its send.
  */
 static void broadcast_end_locked(struct broadcast *b, enum broadcast_state state)
 {
-	size_t i;
-
 	ast_assert(b->state == BROADCAST_OPEN && state != BROADCAST_OPEN);
+	b->final_recipients = recipients_locked(b);
 	b->state = state;
-	b->final_recipients = 0;
-	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
-
-		b->final_recipients += r->sent ? recipient_offered(r) : 1;
-	}
+	ast_cond_broadcast(&b->changed);
 	ast_alertpipe_write(b->alert_pipe);
 }
 
 enum broadcast_state broadcast_close(struct broadcast *b, enum broadcast_state state)
 {
-	enum broadcast_state result;
+	SCOPED_AO2LOCK(lock, b);
 
-	ao2_lock(b);
 	if (b->state == BROADCAST_OPEN) {
 		broadcast_end_locked(b, state);
 	}
-	result = b->state;
-	ao2_unlock(b);
-	return result;
+	return b->state;
 }
 
-/* --- a broadcast's life: registered, replaced, cleaned up ------------------ */
+/* --- a broadcast's life: registered, replaced, cleaned up ----------------------- */
 
 int broadcast_register(struct broadcast *b)
 {
@@ -177,52 +307,73 @@ struct broadcast *broadcast_unregister(const char *channel_id, struct broadcast 
 	return found;
 }
 
-/* --- the offer: how its sends end the broadcast ---------------------------- */
+/* --- the offer: how its sends end the broadcast --------------------------------- */
 
-void broadcast_offer_began(struct broadcast *b, struct ast_json *event)
+void broadcast_offer_began(struct broadcast *b)
 {
-	ao2_lock(b);
-	b->event = event;
-	b->sends_pending = AST_VECTOR_SIZE(&b->recipients);
-	if (!b->sends_pending && b->state == BROADCAST_OPEN) {
+	SCOPED_AO2LOCK(lock, b);
+
+	if (!b->sends_out && b->state == BROADCAST_OPEN) {
 		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
 	}
-	ao2_unlock(b);
 }
 
-void broadcast_send_begins(struct broadcast *b, size_t i)
+void broadcast_offer_failed(struct broadcast *b)
 {
-	/* Offered before it is sent: an answer may come back at once. */
-	recipient_set_offered(AST_VECTOR_GET_ADDR(&b->recipients, i), 1);
-}
+	size_t i;
+	SCOPED_AO2LOCK(lock, b);
 
-int broadcast_offered(struct broadcast *b, size_t i)
-{
-	return recipient_offered(AST_VECTOR_GET_ADDR(&b->recipients, i));
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		AST_VECTOR_GET_ADDR(&b->recipients, i)->returned = 1;
+	}
+	b->sends_out = 0;
+	if (b->state == BROADCAST_OPEN) {
+		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
+	}
 }
 
 struct ast_json *broadcast_send_returned(struct broadcast *b, size_t i, int live)
 {
 	struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
-	struct ast_json *claimed;
+	SCOPED_AO2LOCK(lock, b);
 
-	ao2_lock(b);
-	recipient_set_offered(r, live);
-	r->sent = 1;
-	b->offered_count += live;
-	if (--b->sends_pending == 0 && !b->offered_count && b->state == BROADCAST_OPEN) {
+	ast_assert(!r->returned);
+	r->returned = 1;
+	r->live = live ? 1 : 0;
+	b->live_count += r->live;
+	b->sends_out--;
+	if (!b->sends_out && !b->live_count && b->state == BROADCAST_OPEN) {
 		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
 	}
 	/* A claim by this recipient may be waiting to be decided. */
-	ast_cond_broadcast(&b->send_returned);
-	/* CallClaimed owed since the claim (offer.c, broadcast_notify_claimed()):
-	 * a copy of its own, as for CallBroadcast. */
-	claimed = live && r->notify ? ast_json_deep_copy(b->claimed_event) : NULL;
-	ao2_unlock(b);
-	return claimed;
+	ast_cond_broadcast(&b->changed);
+	/* CallClaimed owed since the claim (broadcast_claimed_owed()): a copy of
+	 * its own, as for CallBroadcast. */
+	return r->live && r->notify ? ast_json_deep_copy(b->claimed_event) : NULL;
 }
 
-/* --- the claim -------------------------------------------------------------- */
+int broadcast_claimed_owed(struct broadcast *b, struct ast_json *event,
+	struct ast_vector_const_string *now)
+{
+	size_t i;
+	SCOPED_AO2LOCK(lock, b);
+
+	ast_json_unref(b->claimed_event);
+	b->claimed_event = ast_json_ref(event);
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
+
+		if (!r->returned) {
+			/* Sent right after its CallBroadcast, never before it. */
+			r->notify = 1;
+		} else if (r->live && AST_VECTOR_APPEND(now, r->name)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --- the claim ---------------------------------------------------------------------- */
 
 /*!
  * \brief Decide a claim with the broadcast locked.
@@ -230,14 +381,13 @@ struct ast_json *broadcast_send_returned(struct broadcast *b, size_t i, int live
  * \param registered whether \a app is registered with Stasis right now
  *        (asked before taking the lock: res_stasis has locks of its own)
  */
-static enum claim_result claim_decide(struct broadcast *b, const char *app, int registered)
+static enum claim_result claim_decide(struct broadcast *b, struct broadcast_recipient *recipient,
+	const char *app, int registered)
 {
-	struct broadcast_recipient *recipient = recipient_find(b, app);
-
-	if (!recipient || !recipient->sent || !recipient_offered(recipient) || !registered) {
-		/* Not a recipient of this broadcast: filtered out, not connected
-		 * when it was offered, gone since, or its send never came back
-		 * (claimant_send_wait()). */
+	if (!recipient || !recipient->live || !registered) {
+		/* Not a recipient of this broadcast: filtered out by app_filter or
+		 * by its own event filter, not connected when it was offered, gone
+		 * since, or its send never came back (claimant_send_wait()). */
 		return CLAIM_NOT_FOUND;
 	}
 	if (b->state == BROADCAST_CLAIMED) {
@@ -263,22 +413,21 @@ static enum claim_result claim_decide(struct broadcast *b, const char *app, int 
 }
 
 /*!
- * \brief Wait until \a app's own CallBroadcast send, if it is out, has
- *        returned. Call with the broadcast locked; the wait releases it.
- * \retval 0 no send of \a app is out (back, never begun, or not a recipient)
- * \retval -1 it is still out after CLAIM_SEND_WAIT_MS
+ * \brief Wait while \a recipient's own CallBroadcast has not come back, open
+ *        or not (a claim that lost to another is a conflict only for a
+ *        recipient). Call with the broadcast locked; the wait releases it.
+ * \retval 0 nothing to wait for (any more)
+ * \retval -1 still not back after CLAIM_SEND_WAIT_MS
  */
-static int claimant_send_wait(struct broadcast *b, const char *app)
+static int claimant_send_wait(struct broadcast *b, struct broadcast_recipient *recipient)
 {
 	struct timeval until = ast_tvadd(ast_tvnow(), ast_samp2tv(CLAIM_SEND_WAIT_MS, 1000));
 	struct timespec deadline = { .tv_sec = until.tv_sec, .tv_nsec = until.tv_usec * 1000 };
-	/* The recipients never change; their fields are read under the lock. */
-	struct broadcast_recipient *recipient = recipient_find(b, app);
 
-	while (recipient && !recipient->sent && recipient_offered(recipient)) {
-		if (ast_cond_timedwait(&b->send_returned, ao2_object_get_lockaddr(b), &deadline)
+	while (recipient && !recipient->returned) {
+		if (ast_cond_timedwait(&b->changed, ao2_object_get_lockaddr(b), &deadline)
 			== ETIMEDOUT) {
-			return recipient->sent ? 0 : -1;
+			return recipient->returned ? 0 : -1;
 		}
 	}
 	return 0;
@@ -304,8 +453,13 @@ enum claim_result broadcast_claim(const char *channel_id, const char *app, int64
 	registered = host_app_is_registered(app);
 
 	ao2_lock(b);
-	send_stuck = claimant_send_wait(b, app);
-	result = claim_decide(b, app, registered);
+	{
+		/* The candidates never change; their flags are read under the lock. */
+		struct broadcast_recipient *recipient = recipient_find(b, app);
+
+		send_stuck = claimant_send_wait(b, recipient);
+		result = claim_decide(b, recipient, app, registered);
+	}
 	if (result == CLAIM_WON) {
 		*latency_us = ast_tvdiff_us(b->claimed_at, b->started);
 	}
@@ -315,7 +469,6 @@ enum claim_result broadcast_claim(const char *channel_id, const char *app, int64
 		ast_log(LOG_WARNING, "%s: claim by '%s' refused: its CallBroadcast send has not "
 			"returned after %d ms\n", b->channel_name, app, CLAIM_SEND_WAIT_MS);
 	}
-
 	if (result == CLAIM_WON) {
 		ast_debug(1, "%s: claimed by '%s' after %" PRId64 " us\n",
 			b->channel_name, app, *latency_us);
@@ -326,7 +479,7 @@ enum claim_result broadcast_claim(const char *channel_id, const char *app, int64
 	return result;
 }
 
-/* --- the wait: timeout and hangup --------------------------------------------- */
+/* --- the wait: timeout and hangup ------------------------------------------------ */
 
 /*!
  * \brief Read one frame while waiting.
@@ -376,55 +529,78 @@ static void wait_once(struct broadcast *b, struct ast_channel *chan,
 	}
 }
 
+/*! \brief The state of \a b, read under its lock. */
+static enum broadcast_state state_of(struct broadcast *b)
+{
+	SCOPED_AO2LOCK(lock, b);
+
+	return b->state;
+}
+
+/*! \brief Set (or clear, with NULL) the channel a dialplan thread waits on. */
+static struct ast_channel *waiter_set(struct broadcast *b, struct ast_channel *chan)
+{
+	struct ast_channel *previous;
+	SCOPED_AO2LOCK(lock, b);
+
+	previous = b->waiter;
+	b->waiter = chan;
+	return previous;
+}
+
 int broadcast_wait(struct broadcast *b, struct ast_channel *chan, int timeout_ms)
 {
-	struct ast_channel *waiter;
 	struct timeval start = ast_tvnow();
+	struct ast_channel *previous = waiter_set(b, ast_channel_ref(chan));
 	enum broadcast_state state;
 
-	ao2_lock(b);
-	ast_assert(b->waiter == NULL);
-	b->waiter = ast_channel_ref(chan);
-	ao2_unlock(b);
-
-	for (;;) {
-		ao2_lock(b);
-		state = b->state;
-		ao2_unlock(b);
-		if (state != BROADCAST_OPEN) {
-			break;
-		}
+	ast_assert(previous == NULL);
+	ast_channel_cleanup(previous);
+	while ((state = state_of(b)) == BROADCAST_OPEN) {
 		wait_once(b, chan, start, MAX(timeout_ms, 0));
 	}
-
-	ao2_lock(b);
-	waiter = b->waiter;
-	b->waiter = NULL;
-	ao2_unlock(b);
-	ast_channel_unref(waiter);
+	ast_channel_unref(waiter_set(b, NULL));
 
 	stats_broadcast_ended(state);
 	ast_debug(1, "%s: broadcast %s\n", b->channel_name, broadcast_state_name(state));
 	return state == BROADCAST_CLAIMED ? 0 : -1;
 }
 
-/* --- what operators are told ------------------------------------------------- */
+/* --- what the dialplan and operators are told ------------------------------------ */
 
 int broadcast_recipients(struct broadcast *b)
 {
-	int count = 0;
-	size_t i;
+	SCOPED_AO2LOCK(lock, b);
 
-	ao2_lock(b);
-	if (b->state != BROADCAST_OPEN) {
-		count = b->final_recipients;
-	} else {
-		for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-			count += recipient_offered(AST_VECTOR_GET_ADDR(&b->recipients, i));
-		}
-	}
-	ao2_unlock(b);
-	return count;
+	return recipients_locked(b);
+}
+
+char *broadcast_winner(struct broadcast *b)
+{
+	SCOPED_AO2LOCK(lock, b);
+
+	return b->winner ? ast_strdup(b->winner) : NULL;
+}
+
+int broadcast_report(struct broadcast *b, const char *status)
+{
+	SCOPED_AO2LOCK(lock, b);
+
+	ast_copy_string(b->final_status, status, sizeof(b->final_status));
+	return b->state == BROADCAST_CLAIMED && !strcmp(status, "FAILED");
+}
+
+void broadcast_view(struct broadcast *b, struct broadcast_view *view)
+{
+	SCOPED_AO2LOCK(lock, b);
+
+	view->state = b->state;
+	view->recipients = recipients_locked(b);
+	ast_copy_string(view->winner, S_OR(b->winner, ""), sizeof(view->winner));
+	view->claimed_at = b->claimed_at;
+	view->latency_us = b->winner ? ast_tvdiff_us(b->claimed_at, b->started) : 0;
+	view->age_ms = ast_tvdiff_ms(ast_tvnow(), b->started);
+	ast_copy_string(view->final_status, b->final_status, sizeof(view->final_status));
 }
 
 const char *broadcast_state_name(enum broadcast_state state)

@@ -48,17 +48,14 @@ static char *handle_show_channels(struct ast_cli_entry *e, int cmd, struct ast_c
 	ast_cli(a->fd, CHANNELS_FORMAT, "Channel", "Age (ms)", "Recipients", "State", "Winner");
 	it = broadcast_iterator();
 	for (; (b = ao2_iterator_next(&it)); ao2_ref(b, -1)) {
-		char age[16], recipients[16], winner[256];
-		enum broadcast_state state;
+		struct broadcast_view view;
+		char age[16], recipients[16];
 
-		snprintf(recipients, sizeof(recipients), "%d", broadcast_recipients(b));
-		ao2_lock(b);
-		state = b->state;
-		ast_copy_string(winner, S_OR(b->winner, "-"), sizeof(winner));
-		ao2_unlock(b);
-		snprintf(age, sizeof(age), "%" PRId64, ast_tvdiff_ms(ast_tvnow(), b->started));
-		ast_cli(a->fd, CHANNELS_FORMAT, b->channel_name, age, recipients,
-			broadcast_state_name(state), winner);
+		broadcast_view(b, &view);
+		snprintf(recipients, sizeof(recipients), "%d", view.recipients);
+		snprintf(age, sizeof(age), "%" PRId64, view.age_ms);
+		ast_cli(a->fd, CHANNELS_FORMAT, broadcast_channel_name(b), age, recipients,
+			broadcast_state_name(view.state), S_OR(view.winner, "-"));
 		count++;
 	}
 	ao2_iterator_destroy(&it);

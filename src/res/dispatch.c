@@ -7,66 +7,96 @@
 
 /*! \file
  *
- * \brief Sharing out the sends of CallBroadcast among threads.
+ * \brief Sending an offer's CallBroadcast to every candidate.
  *
- * Sending is shared out. ARI writes to a WebSocket synchronously, so one
- * application that stopped reading holds its sender until ARI's write timeout.
- * The dialplan thread and DISPATCH_HELPERS helper threads therefore take
- * recipients one at a time from an atomic index: a stalled recipient holds up
- * one sender, and the others carry on with everyone else. On two cores the
- * fan-out to many applications also runs in parallel. The dialplan thread
- * stops sending when no recipient is left to take; it never waits for a
- * helper's send.
+ * ARI writes to a WebSocket synchronously, under the WebSocket's lock, so one
+ * application that stopped reading holds whoever sends to it until ARI's
+ * write timeout, and a second send to it would wait on that lock. The design
+ * is chosen at build time (DISPATCH in the Makefile) among three, measured
+ * side by side by bench/floor.py:
  *
- * ARI holds a WebSocket's lock while it writes, so a second send to a stalled
- * application would block on that lock and hold up a second thread, and so
- * on, broadcast after broadcast, until no sender is free. Sends are therefore
- * serialised per application in "lanes": a send to an application that
- * already has one in progress is queued on its lane, and the thread in that
- * lane sends the queue when its own send returns. A stalled application
- * holds one thread at a time, never more. Each send that returns marks its
- * recipient \c sent under the broadcast's lock; the last one closes the
- * broadcast if nobody was live, and wakes the waiter (claim.c), which needs
- * the winner's send to have returned before it lets StasisStart follow.
+ *  - lanes     the dialplan thread and DISPATCH_HELPERS helper threads take
+ *              candidates one at a time from an index; a send to an
+ *              application that already has one in progress is queued on
+ *              its "lane" and sent by the thread in that lane afterwards.
+ *  - taskpool  one Asterisk serializer per application, on an ast_taskpool
+ *              (20.17, 22.7, 23.1 and later): a task per candidate.
+ *  - dialplan  the dialplan thread sends to every candidate in turn, as the
+ *              stock modules do.
  *
- * Why not Asterisk's own serializers (an ast_threadpool, one
- * ast_threadpool_serializer per application with a send in flight)? They were
- * built and measured against these lanes in one run of make bench
- * (bench/results/2026-12-02-2cpu/floor.md; 2 CPUs, Debian's 22.10.1, medians
- * of 3 rounds), and lost on every fan-out row:
- *
- *                                    stock   lanes   serializers   floor
- *   300 apps, CPU per broadcast (ms)  19.1    16.7      22.3        15.9
- *   1,000 apps, same                  56.8    49.3      83.8        49.0
- *   300 apps, time to the last (ms)   18.9    13.0      18.2        15.1
- *   1,000 apps, same                  56.5    37.4      63.5        47.4
- *   stalled app, live delay p99 (ms)  13.5     9.8      10.2         -
- *   stalled app, live delay max (ms) 2008     13.3      13.7         -
- *
- * A task per recipient on a shared queue costs an allocation, a copy of the
- * event and a wake-up each; the lanes take recipients from an index and
- * queue only behind an application that is already busy, which is rare.
+ * Whatever the design, each send that returns tells claim.c
+ * (offer_deliver()), and every candidate is sent its CallBroadcast, also one
+ * whose turn comes after the broadcast ended: each connected application sees
+ * every call.
  */
 
 #include "asterisk.h"
 
 #include "asterisk/astobj2.h"
-#include "asterisk/lock.h"
 #include "asterisk/json.h"
+#include "asterisk/lock.h"
 #include "asterisk/utils.h"
 
 #include "claim.h"
 #include "dispatch.h"
 #include "offer.h"
 
+#if defined(DISPATCH_TASKPOOL) && defined(HOST_HAS_TASKPOOL)
+#define DISPATCH_DESIGN "taskpool"
+#elif defined(DISPATCH_DIALPLAN)
+#define DISPATCH_DESIGN "dialplan"
+#else
+#undef DISPATCH_LANES
+#define DISPATCH_LANES
+#define DISPATCH_DESIGN "lanes"
+#endif
+
+/*!
+ * \brief One offer's sends: the broadcast and the event every copy is made
+ *        from. An ao2 object; each thread or task sending it holds a
+ *        reference. Immutable but for \c next.
+ */
+struct offer_sends {
+	struct broadcast *b;
+	struct ast_json *event;
+	size_t count;
+	/*! Index of the next candidate a sender takes (atomic; lanes only) */
+	unsigned int next;
+};
+
+static void offer_sends_destroy(void *obj)
+{
+	struct offer_sends *sends = obj;
+
+	ao2_cleanup(sends->b);
+	ast_json_unref(sends->event);
+}
+
+static struct offer_sends *offer_sends_alloc(struct broadcast *b, struct ast_json *event)
+{
+	struct offer_sends *sends = ao2_alloc_options(sizeof(*sends), offer_sends_destroy,
+		AO2_ALLOC_OPT_LOCK_NOLOCK);
+
+	if (!sends) {
+		ast_json_unref(event);
+		return NULL;
+	}
+	sends->b = ao2_bump(b);
+	sends->event = event;
+	sends->count = broadcast_candidate_count(b);
+	return sends;
+}
+
+#ifdef DISPATCH_LANES
+
 /*! Threads that help the dialplan thread send CallBroadcast. */
 #define DISPATCH_HELPERS 3
 /*! Buckets of the lane table (a power of two). */
 #define LANE_BUCKETS 1024
 
-/*! A send that waits for its application's lane. Owns a broadcast reference. */
+/*! A send that waits for its application's lane. Owns a reference. */
 struct lane_send {
-	struct broadcast *b;
+	struct offer_sends *sends;
 	size_t index;
 };
 
@@ -87,14 +117,14 @@ static struct {
 } lanes[LANE_BUCKETS];
 
 /*!
- * The helpers and their queue: broadcasts that still have recipients to take.
- * The queue holds a reference to each broadcast in it; \c lock guards queue
- * and stopping.
+ * The helpers and their queue: offers that still have candidates to take.
+ * The queue holds a reference to each offer in it; \c lock guards queue,
+ * running and stopping.
  */
 static struct {
 	ast_mutex_t lock;
 	ast_cond_t work;
-	AST_VECTOR(, struct broadcast *) queue;
+	AST_VECTOR(, struct offer_sends *) queue;
 	pthread_t threads[DISPATCH_HELPERS];
 	int running;
 	int stopping;
@@ -111,39 +141,36 @@ static unsigned int lane_bucket(const char *name)
 /*!
  * \brief Enter the application's lane, or queue the send if it is busy.
  * \retval 1 entered: the caller sends, then calls lane_next()
- * \retval 0 queued (or no memory: then sent on this thread after all)
+ * \retval 0 queued: the lane's owner will send it
+ * \retval -1 no memory to queue or to open the lane: the caller sends,
+ *         beside the lane, and does not call lane_next()
  */
-static int lane_enter(struct broadcast *b, size_t index)
+static int lane_enter(struct offer_sends *sends, size_t index)
 {
-	const char *name = AST_VECTOR_GET_ADDR(&b->recipients, index)->name;
+	const char *name = broadcast_candidate_name(sends->b, index);
 	unsigned int bucket = lane_bucket(name);
 	struct lane *lane;
-	int entered = 1;
+	SCOPED_MUTEX(lock, &lanes[bucket].lock);
 
-	ast_mutex_lock(&lanes[bucket].lock);
 	AST_LIST_TRAVERSE(&lanes[bucket].busy, lane, next) {
 		if (!strcmp(lane->name, name)) {
-			break;
-		}
-	}
-	if (lane) {
-		struct lane_send queued = { .b = ao2_bump(b), .index = index };
+			struct lane_send queued = { .sends = ao2_bump(sends), .index = index };
 
-		if (!AST_VECTOR_APPEND(&lane->waiting, queued)) {
-			entered = 0;
-		} else {
-			ao2_ref(b, -1);
-		}
-	} else {
-		lane = ast_calloc(1, sizeof(*lane) + strlen(name) + 1);
-		if (lane) {
-			strcpy(lane->name, name); /* Safe: sized above */
-			AST_VECTOR_INIT(&lane->waiting, 0);
-			AST_LIST_INSERT_HEAD(&lanes[bucket].busy, lane, next);
+			if (AST_VECTOR_APPEND(&lane->waiting, queued)) {
+				ao2_ref(sends, -1);
+				return -1;
+			}
+			return 0;
 		}
 	}
-	ast_mutex_unlock(&lanes[bucket].lock);
-	return entered;
+	lane = ast_calloc(1, sizeof(*lane) + strlen(name) + 1);
+	if (!lane) {
+		return -1;
+	}
+	strcpy(lane->name, name); /* Safe: sized above */
+	AST_VECTOR_INIT(&lane->waiting, 0);
+	AST_LIST_INSERT_HEAD(&lanes[bucket].busy, lane, next);
+	return 1;
 }
 
 /*!
@@ -156,8 +183,8 @@ static int lane_next(const char *name, struct lane_send *next)
 	unsigned int bucket = lane_bucket(name);
 	struct lane *lane;
 	int more = 0;
+	SCOPED_MUTEX(lock, &lanes[bucket].lock);
 
-	ast_mutex_lock(&lanes[bucket].lock);
 	AST_LIST_TRAVERSE_SAFE_BEGIN(&lanes[bucket].busy, lane, next) {
 		if (strcmp(lane->name, name)) {
 			continue;
@@ -173,81 +200,83 @@ static int lane_next(const char *name, struct lane_send *next)
 		break;
 	}
 	AST_LIST_TRAVERSE_SAFE_END;
-	ast_mutex_unlock(&lanes[bucket].lock);
 	return more;
 }
 
 /*!
- * \brief Send to recipient \a i through its application's lane, then send
+ * \brief Send to candidate \a i through its application's lane, then send
  *        whatever queued up behind it on that lane.
  */
-static void send_one(struct broadcast *b, struct ast_json *event, size_t i)
+static void send_one(struct offer_sends *sends, struct ast_json *event, size_t i)
 {
-	const char *name = AST_VECTOR_GET_ADDR(&b->recipients, i)->name;
+	const char *name = broadcast_candidate_name(sends->b, i);
 	struct lane_send next;
 
-	if (!lane_enter(b, i)) {
+	switch (lane_enter(sends, i)) {
+	case 0:
+		return;
+	case -1:
+		/* Beside the lane: the lane's own sends go on in order. */
+		offer_deliver(sends->b, event, i);
 		return;
 	}
-	offer_deliver(b, event, i);
-	/* Queued sends belong to other broadcasts: each gets a copy of its own
-	 * event, since this thread's copy is another broadcast's. */
+	offer_deliver(sends->b, event, i);
+	/* Queued sends belong to other offers: each gets a copy of its own
+	 * event, since this thread's copy is another offer's. */
 	while (lane_next(name, &next)) {
-		struct ast_json *copy = ast_json_deep_copy(next.b->event);
+		struct ast_json *copy = ast_json_deep_copy(next.sends->event);
 
-		offer_deliver(next.b, copy, next.index);
+		offer_deliver(next.sends->b, copy, next.index);
 		ast_json_unref(copy);
-		ao2_ref(next.b, -1);
+		ao2_ref(next.sends, -1);
 	}
 }
 
 /*!
- * \brief Take recipients until none is left.
- * \param shared whether other threads send this broadcast too
+ * \brief Take candidates until none is left.
+ * \param shared whether other threads send this offer too
  */
-static void send_all(struct broadcast *b, int shared)
+static void send_all(struct offer_sends *sends, int shared)
 {
-	size_t count = AST_VECTOR_SIZE(&b->recipients);
-	struct ast_json *event = shared ? ast_json_deep_copy(b->event) : ast_json_ref(b->event);
+	struct ast_json *event = shared ? ast_json_deep_copy(sends->event) : ast_json_ref(sends->event);
 	unsigned int i;
 
-	while ((i = __atomic_fetch_add(&b->next_send, 1, __ATOMIC_RELAXED)) < count) {
-		send_one(b, event, i);
+	while ((i = __atomic_fetch_add(&sends->next, 1, __ATOMIC_RELAXED)) < sends->count) {
+		send_one(sends, event, i);
 	}
 	ast_json_unref(event);
 }
 
-/*! \brief Whether a queue entry is the broadcast looked for. */
-#define SAME_BROADCAST(elem, value) ((elem) == (value))
+/*! \brief Whether a queue entry is the offer looked for. */
+#define SAME_OFFER(elem, value) ((elem) == (value))
 
-/*! \brief Take \a b off the helpers' queue (if it is still there). */
-static void queue_remove(struct broadcast *b)
+/*! \brief Take \a sends off the helpers' queue (if it is still there). */
+static void queue_remove(struct offer_sends *sends)
 {
 	int removed;
 
 	ast_mutex_lock(&helpers.lock);
-	removed = !AST_VECTOR_REMOVE_CMP_UNORDERED(&helpers.queue, b, SAME_BROADCAST, AST_VECTOR_ELEM_CLEANUP_NOOP);
+	removed = !AST_VECTOR_REMOVE_CMP_UNORDERED(&helpers.queue, sends, SAME_OFFER,
+		AST_VECTOR_ELEM_CLEANUP_NOOP);
 	ast_mutex_unlock(&helpers.lock);
 	if (removed) {
-		ao2_ref(b, -1);
+		ao2_ref(sends, -1);
 	}
 }
 
-/*! \brief Offer \a b's recipients to \a wanted helpers. */
-static int queue_add(struct broadcast *b, int wanted)
+/*! \brief Offer \a sends' candidates to \a wanted helpers. */
+static int queue_add(struct offer_sends *sends, int wanted)
 {
 	int i;
+	SCOPED_MUTEX(lock, &helpers.lock);
 
-	ast_mutex_lock(&helpers.lock);
-	if (!helpers.running || AST_VECTOR_APPEND(&helpers.queue, b)) {
-		ast_mutex_unlock(&helpers.lock);
+	if (!helpers.running || AST_VECTOR_APPEND(&helpers.queue, sends)) {
 		return -1;
 	}
-	ao2_ref(b, +1);
+	ao2_ref(sends, +1);
 	for (i = 0; i < MIN(wanted, DISPATCH_HELPERS); i++) {
 		ast_cond_signal(&helpers.work);
 	}
-	ast_mutex_unlock(&helpers.lock);
 	return 0;
 }
 
@@ -255,7 +284,7 @@ static void *helper_run(void *unused)
 {
 	ast_mutex_lock(&helpers.lock);
 	for (;;) {
-		struct broadcast *b;
+		struct offer_sends *sends;
 
 		while (!helpers.stopping && !AST_VECTOR_SIZE(&helpers.queue)) {
 			ast_cond_wait(&helpers.work, &helpers.lock);
@@ -263,12 +292,12 @@ static void *helper_run(void *unused)
 		if (helpers.stopping) {
 			break;
 		}
-		b = ao2_bump(AST_VECTOR_GET(&helpers.queue, 0));
+		sends = ao2_bump(AST_VECTOR_GET(&helpers.queue, 0));
 		ast_mutex_unlock(&helpers.lock);
 
-		send_all(b, 1);
-		queue_remove(b);
-		ao2_ref(b, -1);
+		send_all(sends, 1);
+		queue_remove(sends);
+		ao2_ref(sends, -1);
 
 		ast_mutex_lock(&helpers.lock);
 	}
@@ -276,27 +305,17 @@ static void *helper_run(void *unused)
 	return NULL;
 }
 
-int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan)
+static void sends_start(struct offer_sends *sends)
 {
-	size_t count = AST_VECTOR_SIZE(&b->recipients);
-	struct ast_json *event = offer_call_broadcast(b, chan);
-	int shared;
+	int shared = sends->count > 1 && !queue_add(sends, sends->count - 1);
 
-	if (!event) {
-		broadcast_close(b, BROADCAST_NO_RECIPIENTS);
-		return -1;
-	}
-	broadcast_offer_began(b, event);
-
-	shared = count > 1 && !queue_add(b, count - 1);
-	send_all(b, shared);
+	send_all(sends, shared);
 	if (shared) {
-		queue_remove(b);
+		queue_remove(sends);
 	}
-	return 0;
 }
 
-int dispatch_start(void)
+static int design_start(void)
 {
 	int i;
 
@@ -304,7 +323,6 @@ int dispatch_start(void)
 		ast_mutex_init(&lanes[i].lock);
 		AST_LIST_HEAD_INIT_NOLOCK(&lanes[i].busy);
 	}
-
 	ast_cond_init(&helpers.work, NULL);
 	AST_VECTOR_INIT(&helpers.queue, 16);
 	helpers.stopping = 0;
@@ -320,7 +338,7 @@ int dispatch_start(void)
 	return 0;
 }
 
-void dispatch_stop(void)
+static void design_stop(void)
 {
 	int i, running = helpers.running;
 
@@ -340,4 +358,174 @@ void dispatch_stop(void)
 	for (i = 0; i < LANE_BUCKETS; i++) {
 		ast_mutex_destroy(&lanes[i].lock);
 	}
+}
+
+#elif defined(DISPATCH_TASKPOOL) && defined(HOST_HAS_TASKPOOL)
+
+#include "asterisk/taskpool.h"
+#include "asterisk/taskprocessor.h"
+
+/*! The pool the per-application serializers run on. */
+static struct ast_taskpool *pool;
+/*! struct app_serializer by application name */
+static struct ao2_container *serializers;
+
+/*! \brief One application's serializer: its sends, in order, one at a time. */
+struct app_serializer {
+	struct ast_taskprocessor *tps;
+	char name[0];
+};
+
+static void app_serializer_destroy(void *obj)
+{
+	struct app_serializer *ser = obj;
+
+	ast_taskprocessor_unreference(ser->tps);
+}
+
+AO2_STRING_FIELD_HASH_FN(app_serializer, name)
+AO2_STRING_FIELD_CMP_FN(app_serializer, name)
+
+/*! \brief The serializer of \a app (caller owns the reference), made on first use. */
+static struct app_serializer *serializer_of(const char *app)
+{
+	struct app_serializer *ser;
+	char tps_name[AST_TASKPROCESSOR_MAX_NAME + 1];
+	SCOPED_AO2LOCK(lock, serializers);
+
+	ser = ao2_find(serializers, app, OBJ_SEARCH_KEY | OBJ_NOLOCK);
+	if (ser) {
+		return ser;
+	}
+	ser = ao2_alloc_options(sizeof(*ser) + strlen(app) + 1, app_serializer_destroy,
+		AO2_ALLOC_OPT_LOCK_NOLOCK);
+	if (!ser) {
+		return NULL;
+	}
+	strcpy(ser->name, app); /* Safe: sized above */
+	ast_taskprocessor_build_name(tps_name, sizeof(tps_name), "stasis_broadcast/app");
+	ser->tps = ast_taskpool_serializer(tps_name, pool);
+	if (!ser->tps || !ao2_link_flags(serializers, ser, OBJ_NOLOCK)) {
+		ao2_ref(ser, -1);
+		return NULL;
+	}
+	return ser;
+}
+
+/*! \brief A task: one candidate's send. */
+struct send_task {
+	struct offer_sends *sends;
+	size_t index;
+};
+
+static int send_task_run(void *data)
+{
+	struct send_task *task = data;
+	struct ast_json *copy = ast_json_deep_copy(task->sends->event);
+
+	offer_deliver(task->sends->b, copy, task->index);
+	ast_json_unref(copy);
+	ao2_ref(task->sends, -1);
+	ast_free(task);
+	return 0;
+}
+
+static void sends_start(struct offer_sends *sends)
+{
+	size_t i;
+
+	for (i = 0; i < sends->count; i++) {
+		RAII_VAR(struct app_serializer *, ser,
+			serializer_of(broadcast_candidate_name(sends->b, i)), ao2_cleanup);
+		struct send_task *task = ast_malloc(sizeof(*task));
+
+		if (task) {
+			task->sends = ao2_bump(sends);
+			task->index = i;
+		}
+		if (!ser || !task || ast_taskprocessor_push(ser->tps, send_task_run, task)) {
+			if (task) {
+				ao2_ref(sends, -1);
+				ast_free(task);
+			}
+			/* On this thread, then: every candidate is sent its offer. */
+			offer_deliver(sends->b, sends->event, i);
+		}
+	}
+}
+
+static int design_start(void)
+{
+	struct ast_taskpool_options options = {
+		.version = AST_TASKPOOL_OPTIONS_VERSION,
+		.idle_timeout = 60,
+		.auto_increment = 1,
+		.minimum_size = 2,
+		.initial_size = 2,
+		.max_size = 8,
+	};
+
+	serializers = ao2_container_alloc_hash(AO2_ALLOC_OPT_LOCK_MUTEX, 0, 257,
+		app_serializer_hash_fn, NULL, app_serializer_cmp_fn);
+	pool = serializers ? ast_taskpool_create("stasis_broadcast", &options) : NULL;
+	return pool ? 0 : -1;
+}
+
+static void design_stop(void)
+{
+	ao2_cleanup(serializers);
+	serializers = NULL;
+	if (pool) {
+		ast_taskpool_shutdown(pool);
+		pool = NULL;
+	}
+}
+
+#else /* DISPATCH_DIALPLAN */
+
+static void sends_start(struct offer_sends *sends)
+{
+	size_t i;
+
+	for (i = 0; i < sends->count; i++) {
+		offer_deliver(sends->b, sends->event, i);
+	}
+}
+
+static int design_start(void)
+{
+	return 0;
+}
+
+static void design_stop(void)
+{
+}
+
+#endif
+
+int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan)
+{
+	struct ast_json *event = offer_call_broadcast(b, chan);
+	struct offer_sends *sends;
+
+	sends = event ? offer_sends_alloc(b, event) : NULL;
+	if (!sends) {
+		broadcast_offer_failed(b);
+		return -1;
+	}
+	broadcast_offer_began(b);
+	sends_start(sends);
+	ao2_ref(sends, -1);
+	return 0;
+}
+
+int dispatch_start(void)
+{
+	ast_debug(1, "StasisBroadcast sends offers with the '%s' design\n", DISPATCH_DESIGN);
+	return design_start();
+}
+
+void dispatch_stop(void)
+{
+	design_stop();
 }

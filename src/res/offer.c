@@ -19,10 +19,14 @@
  * way to ask, but ARI's WebSocket handler stamps the "application" field on the
  * message it is handed, synchronously, before writing or queueing it; an
  * inactive application never reaches that handler (every release of 20, 22
- * and 23 does this). So every recipient gets its own top-level copy of the
- * event, and a copy that comes back stamped was taken by a live connection.
- * Only those recipients may claim (claim.c), and only they are counted in
- * STASISBROADCAST_RECIPIENTS.
+ * and 23 does this). ARI stamps it before it applies the application's own
+ * event filter (PUT /ari/applications/{name}/eventFilter), and then writes the
+ * event only if the filter lets it through, which it asks of res_stasis with
+ * stasis_app_event_allowed(). So every recipient gets its own top-level copy
+ * of the event, and a copy that comes back stamped, and that the application's
+ * filter allows, reached a live connection: that application saw the offer.
+ * Only those are recipients: only they may claim (claim.c), get CallClaimed,
+ * and are counted in STASISBROADCAST_RECIPIENTS.
  *
  * The copies are shallow: the channel snapshot JSON is built once per event and
  * shared, not rebuilt per recipient. (Each sending thread shares only its own
@@ -81,7 +85,8 @@ int broadcast_candidates(const regex_t *filter, struct ast_vector_const_string *
 /*! \brief The channel's current snapshot (caller owns the reference). */
 static struct ast_channel_snapshot *channel_snapshot(struct broadcast *b, struct ast_channel *chan)
 {
-	struct ast_channel_snapshot *snapshot = ast_channel_snapshot_get_latest(b->channel_id);
+	struct ast_channel_snapshot *snapshot =
+		ast_channel_snapshot_get_latest(broadcast_channel_id(b));
 
 	if (!snapshot && chan) {
 		ast_channel_lock(chan);
@@ -112,7 +117,7 @@ static struct ast_json *event_create(const char *type, struct ast_channel_snapsh
 struct ast_json *offer_call_broadcast(struct broadcast *b, struct ast_channel *chan)
 {
 	RAII_VAR(struct ast_channel_snapshot *, snapshot, channel_snapshot(b, chan), ao2_cleanup);
-	struct ast_json *event = snapshot ? event_create("CallBroadcast", snapshot, b->started) : NULL;
+	struct ast_json *event = snapshot ? event_create("CallBroadcast", snapshot, broadcast_started(b)) : NULL;
 
 	if (!event
 		|| ast_json_object_set(event, "caller", ast_json_string_create(snapshot->caller->number))
@@ -144,21 +149,19 @@ int offer_send(struct ast_json *event, const char *app)
 		return 0;
 	}
 	stasis_app_send(app, message);
-	return ast_json_object_get(message, "application") != NULL;
+	/* Stamped: a live connection's handler took it; allowed: and wrote it. */
+	return ast_json_object_get(message, "application") != NULL
+		&& stasis_app_event_allowed(app, message);
 }
 
 void offer_deliver(struct broadcast *b, struct ast_json *event, size_t i)
 {
-	const char *name = AST_VECTOR_GET_ADDR(&b->recipients, i)->name;
-	struct ast_json *claimed;
-	int live;
+	const char *name = broadcast_candidate_name(b, i);
+	int live = event && offer_send(event, name);
+	struct ast_json *claimed = broadcast_send_returned(b, i, live);
 
-	broadcast_send_begins(b, i);
-	live = event && offer_send(event, name);
-	claimed = broadcast_send_returned(b, i, live);
-
-	ast_debug(3, "%s: CallBroadcast %s '%s'\n", b->channel_name,
-		live ? "sent to" : "not sent: no live connection for", name);
+	ast_debug(3, "%s: CallBroadcast %s '%s'\n", broadcast_channel_name(b),
+		live ? "sent to" : "not seen (no live connection, or its event filter) by", name);
 	if (claimed) {
 		offer_send(claimed, name);
 		ast_json_unref(claimed);
@@ -168,41 +171,23 @@ void offer_deliver(struct broadcast *b, struct ast_json *event, size_t i)
 void broadcast_notify_claimed(struct broadcast *b, struct ast_channel *chan)
 {
 	RAII_VAR(struct ast_json *, event, NULL, ast_json_unref);
+	RAII_VAR(char *, winner, broadcast_winner(b), ast_free);
+	struct broadcast_view view;
 	struct ast_vector_const_string now;
-	struct timeval claimed_at;
-	char *winner;
 	size_t i;
 
-	ao2_lock(b);
-	claimed_at = b->claimed_at;
-	winner = ast_strdupa(S_OR(b->winner, ""));
-	ao2_unlock(b);
-
-	event = offer_call_claimed(b, chan, winner, claimed_at);
-	if (!event || AST_VECTOR_INIT(&now, AST_VECTOR_SIZE(&b->recipients))) {
+	broadcast_view(b, &view);
+	event = offer_call_claimed(b, chan, S_OR(winner, ""), view.claimed_at);
+	if (!event || AST_VECTOR_INIT(&now, broadcast_candidate_count(b))) {
 		return;
 	}
-
 	/* A recipient whose CallBroadcast is back gets CallClaimed now; one whose
 	 * send is still out (or queued on its lane) gets it from that send, right
-	 * after its CallBroadcast (broadcast_send_returned()), so it never comes
-	 * first. */
-	ao2_lock(b);
-	b->claimed_event = ast_json_ref(event);
-	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
-
-		if (!r->sent) {
-			r->notify = 1;
-		} else if (broadcast_offered(b, i)) {
-			/* Names are immutable: borrowed past the lock. */
-			AST_VECTOR_APPEND(&now, r->name);
+	 * after its CallBroadcast, so it never comes first. */
+	if (!broadcast_claimed_owed(b, event, &now)) {
+		for (i = 0; i < AST_VECTOR_SIZE(&now); i++) {
+			offer_send(event, AST_VECTOR_GET(&now, i));
 		}
-	}
-	ao2_unlock(b);
-
-	for (i = 0; i < AST_VECTOR_SIZE(&now); i++) {
-		offer_send(event, AST_VECTOR_GET(&now, i));
 	}
 	AST_VECTOR_FREE(&now);
 }

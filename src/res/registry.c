@@ -15,18 +15,17 @@
  * which the caller then ends (claim.c: broadcast_register()).
  *
  * The container's own lock only guards membership; everything about a single
- * broadcast is guarded by that broadcast's lock (see broadcast.h), and its
- * state is only ever changed in claim.c.
+ * broadcast is claim.c's, behind that broadcast's own lock. The registry knows
+ * a broadcast only by its channel id.
  */
 
 #include "asterisk.h"
 
-#include "asterisk/alertpipe.h"
 #include "asterisk/astobj2.h"
-#include "asterisk/channel.h"
-#include "asterisk/json.h"
+#include "asterisk/strings.h"
 #include "asterisk/utils.h"
 
+#include "claim.h"
 #include "registry.h"
 
 #define REGISTRY_BUCKETS 257
@@ -34,80 +33,32 @@
 /*! The live broadcasts; owns one reference to each linked broadcast. */
 static struct ao2_container *registry;
 
-AO2_STRING_FIELD_HASH_FN(broadcast, channel_id)
-AO2_STRING_FIELD_CMP_FN(broadcast, channel_id)
-
-static void broadcast_destructor(void *obj)
+/*! \brief Hash a broadcast, or a channel id looked for, by channel id. */
+static int broadcast_hash(const void *obj, const int flags)
 {
-	struct broadcast *b = obj;
+	const char *key = (flags & OBJ_SEARCH_MASK) == OBJ_SEARCH_KEY ? obj
+		: broadcast_channel_id(obj);
 
-	ast_assert(b->waiter == NULL);
-	ast_cond_destroy(&b->send_returned);
-	ast_alertpipe_close(b->alert_pipe);
-	ast_json_unref(b->event);
-	ast_json_unref(b->claimed_event);
-	ast_free(b->winner);
-	AST_VECTOR_FREE(&b->recipients);
+	return ast_str_hash(key);
 }
 
-struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
-	const struct ast_vector_const_string *names)
+/*! \brief Compare a broadcast with another, or with a channel id looked for. */
+static int broadcast_cmp(void *obj, void *arg, int flags)
 {
-	struct broadcast *b;
-	size_t names_size = 0;
-	char *name_space;
-	size_t i;
+	const char *key = (flags & OBJ_SEARCH_MASK) == OBJ_SEARCH_KEY ? arg
+		: broadcast_channel_id(arg);
 
-	for (i = 0; i < AST_VECTOR_SIZE(names); i++) {
-		names_size += strlen(AST_VECTOR_GET(names, i)) + 1;
-	}
-
-	/* The names live in the same allocation: they never change. */
-	b = ao2_alloc(sizeof(*b) + names_size, broadcast_destructor);
-	if (!b) {
-		return NULL;
-	}
-	ast_cond_init(&b->send_returned, NULL);
-	ast_alertpipe_clear(b->alert_pipe);
-	if (AST_VECTOR_INIT(&b->recipients, AST_VECTOR_SIZE(names))
-		|| ast_alertpipe_init(b->alert_pipe)) {
-		ao2_ref(b, -1);
-		return NULL;
-	}
-
-	ast_channel_lock(chan);
-	ast_copy_string(b->channel_id, ast_channel_uniqueid(chan), sizeof(b->channel_id));
-	ast_copy_string(b->channel_name, ast_channel_name(chan), sizeof(b->channel_name));
-	ast_channel_unlock(chan);
-	b->started = ast_tvnow();
-	b->flags = flags;
-	b->state = BROADCAST_OPEN;
-
-	name_space = (char *) (b + 1);
-	for (i = 0; i < AST_VECTOR_SIZE(names); i++) {
-		struct broadcast_recipient recipient = { .name = name_space, .offered = 0 };
-		size_t len = strlen(AST_VECTOR_GET(names, i)) + 1;
-
-		memcpy(name_space, AST_VECTOR_GET(names, i), len);
-		name_space += len;
-		/* Cannot fail: the vector was sized for every name. */
-		AST_VECTOR_APPEND(&b->recipients, recipient);
-	}
-	return b;
+	return strcmp(broadcast_channel_id(obj), key) ? 0 : CMP_MATCH;
 }
 
 int registry_link(struct broadcast *b, struct broadcast **replaced)
 {
-	ao2_lock(registry);
-	*replaced = ao2_find(registry, b->channel_id, OBJ_SEARCH_KEY | OBJ_UNLINK | OBJ_NOLOCK);
-	if (!ao2_link_flags(registry, b, OBJ_NOLOCK)) {
-		ao2_unlock(registry);
-		return -1;
-	}
-	ao2_unlock(registry);
-	return 0;
-}
+	SCOPED_AO2LOCK(lock, registry);
 
+	*replaced = ao2_find(registry, broadcast_channel_id(b),
+		OBJ_SEARCH_KEY | OBJ_UNLINK | OBJ_NOLOCK);
+	return ao2_link_flags(registry, b, OBJ_NOLOCK) ? 0 : -1;
+}
 struct broadcast *broadcast_find(const char *channel_id)
 {
 	if (ast_strlen_zero(channel_id)) {
@@ -147,7 +98,7 @@ int broadcast_registry_init(void)
 	/* A read-write lock: claims and waits only look up, and must not queue
 	 * behind each other; only registering and unregistering write. */
 	registry = ao2_container_alloc_hash(AO2_ALLOC_OPT_LOCK_RWLOCK, 0, REGISTRY_BUCKETS,
-		broadcast_hash_fn, NULL, broadcast_cmp_fn);
+		broadcast_hash, NULL, broadcast_cmp);
 	return registry ? 0 : -1;
 }
 

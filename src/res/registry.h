@@ -7,31 +7,22 @@
 
 /*! \file
  *
- * \brief registry.c: the live broadcasts by channel id, and their lifetime.
+ * \brief registry.c: the live broadcasts by channel id.
  *
- * The registry finds broadcasts and owns them while they are linked; it never
- * changes their state (claim.c does, also when a broadcast is replaced or
- * cleaned up).
+ * The registry finds broadcasts and holds them while they are linked; it
+ * never reads or changes their fields (claim.c does, also when a broadcast is
+ * replaced or cleaned up).
  */
 
 #ifndef STASIS_BROADCAST_REGISTRY_H
 #define STASIS_BROADCAST_REGISTRY_H
 
 #include "asterisk/astobj2.h"
-#include "asterisk/channel.h"
-#include "asterisk/vector.h"
 
 #include "broadcast.h"
 
 int broadcast_registry_init(void);
 void broadcast_registry_cleanup(void);
-
-/*!
- * \brief Create a broadcast for \a chan offering it to \a names (in that order).
- * \return a new broadcast (caller owns the reference), not yet registered.
- */
-struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
-	const struct ast_vector_const_string *names);
 
 /*!
  * \brief Link \a b as its channel's broadcast.

@@ -113,9 +113,9 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_channel)(struct ast_channel *chan
 
 	/* Returns once every recipient has been taken; see dispatch.c. */
 	broadcast_dispatch(b, chan);
-	ami_broadcast_begin(b, AST_VECTOR_SIZE(&b->recipients), app_filter, timeout_ms);
+	ami_broadcast_begin(b, app_filter, timeout_ms);
 	ast_debug(1, "%s: offered to %zu candidate applications (timeout %d ms%s%s)\n",
-		b->channel_name, AST_VECTOR_SIZE(&b->recipients), timeout_ms,
+		broadcast_channel_name(b), broadcast_candidate_count(b), timeout_ms,
 		ast_strlen_zero(app_filter) ? "" : ", filter ", S_OR(app_filter, ""));
 	return 0;
 }
@@ -132,16 +132,8 @@ int AST_OPTIONAL_API_NAME(stasis_app_claim_channel)(const char *channel_id, cons
 char *AST_OPTIONAL_API_NAME(stasis_app_broadcast_winner)(const char *channel_id)
 {
 	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
-	char *winner = NULL;
 
-	if (b) {
-		ao2_lock(b);
-		if (b->winner) {
-			winner = ast_strdup(b->winner);
-		}
-		ao2_unlock(b);
-	}
-	return winner;
+	return b ? broadcast_winner(b) : NULL;
 }
 
 int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, int timeout_ms)
@@ -161,7 +153,7 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, i
 	 * the session. The winner's own CallBroadcast is out: its claim was
 	 * decided only once its send had returned (claim.c). */
 	ami_broadcast_claimed(b);
-	if (!(b->flags & STASIS_BROADCAST_FLAG_SUPPRESS_CLAIMED)) {
+	if (broadcast_notifies_claimed(b)) {
 		broadcast_notify_claimed(b, chan);
 	}
 	return 0;
@@ -170,16 +162,8 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_wait)(struct ast_channel *chan, i
 void AST_OPTIONAL_API_NAME(stasis_app_broadcast_report)(const char *channel_id, const char *status)
 {
 	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
-	int session_failed;
 
-	if (!b || ast_strlen_zero(status)) {
-		return;
-	}
-	ao2_lock(b);
-	ast_copy_string(b->final_status, status, sizeof(b->final_status));
-	session_failed = b->state == BROADCAST_CLAIMED && !strcmp(status, "FAILED");
-	ao2_unlock(b);
-	if (session_failed) {
+	if (b && !ast_strlen_zero(status) && broadcast_report(b, status)) {
 		stats_session_failed();
 	}
 }

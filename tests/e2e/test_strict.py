@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from helpers import only
+from helpers import REST_OVER_WEBSOCKET, only
 
 pytestmark = [pytest.mark.strict, pytest.mark.edge]
 
@@ -68,6 +68,38 @@ def test_lingering_application_is_not_a_recipient(apps, calls, observer, ari, as
     live.ari.continue_in_dialplan(call.channel_id)
     status, winner, recipients, _ = observer.result(call)
     assert (status, winner, recipients) == ("SUCCESS", live.name, 1)
+
+
+@pytest.mark.parametrize("claim_over", ["http", "websocket"])
+def test_application_whose_event_filter_drops_the_offer_is_not_a_recipient(
+        apps, calls, observer, ari, claim_over):
+    """ARI stamps an event with the application's name before its event filter
+    (PUT /applications/{name}/eventFilter) drops it: an application that
+    filters CallBroadcast out never sees the offer, so it is not a recipient.
+    It is not counted, its claim is refused even with the channel id learnt
+    elsewhere, and it is not sent CallClaimed (which its filter lets through)."""
+    if claim_over == "websocket" and not REST_OVER_WEBSOCKET:
+        pytest.skip("no REST over WebSocket on this release")
+    seeing, blind = apps.app("seeing"), apps.app("blind")
+    response = ari.request("PUT", f"/applications/{blind.name}/eventFilter",
+                           body={"disallowed": [{"type": "CallBroadcast"}]})
+    assert response.status_code == 200, response.text
+    call = calls.offer(timeout=5000, app_filter=only(apps), notify="yes")
+    seeing.wait_for("CallBroadcast", call.channel_id)
+
+    refused = (blind.claim_over_ws(call.channel_id) if claim_over == "websocket"
+               else blind.claim(call.channel_id))
+    assert refused == 404, "an application that never saw the offer claimed it"
+    assert seeing.claim(call.channel_id) == 204
+    seeing.wait_for("StasisStart", call.channel_id)
+    seeing.wait_for("CallClaimed", call.channel_id)
+    seeing.ari.continue_in_dialplan(call.channel_id)
+    status, winner, recipients, _ = observer.result(call)
+    assert (status, winner, recipients) == ("SUCCESS", seeing.name, 1)
+    assert blind.find("CallBroadcast") == [] and blind.find("StasisStart") == []
+    # CallClaimed goes to recipients; the winner's comes after its StasisStart
+    # was sent, so by now the other's would have been sent too.
+    assert blind.find("CallClaimed") == [], "CallClaimed sent to an application that never saw the offer"
 
 
 def test_hangup_ends_the_broadcast_at_once(apps, calls, observer, ari):

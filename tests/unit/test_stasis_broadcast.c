@@ -50,6 +50,15 @@ static enum claim_result claim(const char *channel_id, const char *app)
 	return broadcast_claim(channel_id, app, &latency_us);
 }
 
+/*! \brief The state of \a b, as operators see it. */
+static enum broadcast_state state_of(struct broadcast *b)
+{
+	struct broadcast_view view;
+
+	broadcast_view(b, &view);
+	return view.state;
+}
+
 /*! \brief A Stasis application handler that drops everything. */
 static void ignore_message(void *data, const char *app_name, struct ast_json *message)
 {
@@ -86,8 +95,8 @@ static void unregister_racers(const char *tag, int count)
 
 /*!
  * \brief A registered broadcast on a fresh test channel, offering the call to
- *        \a count racers named after \a tag, whose sends have all begun; the
- *        first \a returned of them have returned, taken by a live connection.
+ *        \a count racers named after \a tag, whose sends are out; the first
+ *        \a returned of them have returned, taken by a live connection.
  */
 static struct broadcast *broadcast_fixture_sending(struct ast_channel **chan, const char *tag,
 	int count, int returned)
@@ -117,12 +126,9 @@ static struct broadcast *broadcast_fixture_sending(struct ast_channel **chan, co
 		return NULL;
 	}
 	/* The transitions dispatch makes (offer.c, offer_deliver()). */
-	broadcast_offer_began(b, NULL);
-	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
-		broadcast_send_begins(b, i);
-		if ((int) i < returned) {
-			ast_json_unref(broadcast_send_returned(b, i, 1));
-		}
+	broadcast_offer_began(b);
+	for (i = 0; i < (size_t) returned; i++) {
+		ast_json_unref(broadcast_send_returned(b, i, 1));
 	}
 	return b;
 }
@@ -136,7 +142,7 @@ static struct broadcast *broadcast_fixture(struct ast_channel **chan, const char
 static void broadcast_fixture_done(struct broadcast *b, struct ast_channel *chan)
 {
 	if (b) {
-		ao2_cleanup(broadcast_unregister(b->channel_id, b));
+		ao2_cleanup(broadcast_unregister(broadcast_channel_id(b), b));
 		ao2_ref(b, -1);
 	}
 	if (chan) {
@@ -596,6 +602,7 @@ AST_TEST_DEFINE(claim_one_winner)
 		struct ast_channel *chan;
 		struct broadcast *b = broadcast_fixture(&chan, "race", RACERS);
 		struct race race = { .tag = "race" };
+		struct broadcast_view view;
 		char winner[64] = "";
 		int i, conflicts = 0;
 
@@ -603,7 +610,7 @@ AST_TEST_DEFINE(claim_one_winner)
 			res = AST_TEST_FAIL;
 			break;
 		}
-		race.channel_id = b->channel_id;
+		race.channel_id = broadcast_channel_id(b);
 		if (run_race(&race) != 1) {
 			ast_test_status_update(test, "round %d: not exactly one winner\n", round);
 			res = AST_TEST_FAIL;
@@ -614,14 +621,13 @@ AST_TEST_DEFINE(claim_one_winner)
 				racer_name(winner, sizeof(winner), "race", i);
 			}
 		}
-		ao2_lock(b);
-		if (conflicts != RACERS - 1 || b->state != BROADCAST_CLAIMED
-			|| !b->winner || strcmp(b->winner, winner)) {
+		broadcast_view(b, &view);
+		if (conflicts != RACERS - 1 || view.state != BROADCAST_CLAIMED
+			|| strcmp(view.winner, winner)) {
 			ast_test_status_update(test, "round %d: %d conflicts, winner %s vs %s\n",
-				round, conflicts, S_OR(b->winner, "(none)"), winner);
+				round, conflicts, S_OR(view.winner, "(none)"), winner);
 			res = AST_TEST_FAIL;
 		}
-		ao2_unlock(b);
 		broadcast_fixture_done(b, chan);
 	}
 	unregister_racers("race", RACERS);
@@ -656,7 +662,7 @@ AST_TEST_DEFINE(claim_vs_timeout)
 			res = AST_TEST_FAIL;
 			break;
 		}
-		race.channel_id = b->channel_id;
+		race.channel_id = broadcast_channel_id(b);
 		race.b = b;
 		won = run_race(&race);
 		if ((won == 1 && race.closed_to != BROADCAST_CLAIMED)
@@ -702,15 +708,15 @@ AST_TEST_DEFINE(claim_eligibility)
 	ast_json_unref(broadcast_send_returned(b, 1, 0));
 	ast_json_unref(broadcast_send_returned(b, 2, 1));
 
-	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-other-0") == CLAIM_NOT_FOUND, res, done);
-	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-1") == CLAIM_NOT_FOUND, res, done);
-	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-2") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "sbtest-other-0") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "sbtest-elig-1") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "sbtest-elig-2") == CLAIM_NOT_FOUND, res, done);
 	ast_test_validate_cleanup(test, claim("no-such-channel", "sbtest-elig-0") == CLAIM_NOT_FOUND, res, done);
-	ast_test_validate_cleanup(test, claim(b->channel_id, "") == CLAIM_NOT_FOUND, res, done);
-	ast_test_validate_cleanup(test, b->state == BROADCAST_OPEN, res, done);
-	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-0") == CLAIM_WON, res, done);
-	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-0") == CLAIM_CONFLICT, res, done);
-	ast_test_validate_cleanup(test, claim(b->channel_id, "sbtest-elig-2") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "") == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, state_of(b) == BROADCAST_OPEN, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "sbtest-elig-0") == CLAIM_WON, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "sbtest-elig-0") == CLAIM_CONFLICT, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "sbtest-elig-2") == CLAIM_NOT_FOUND, res, done);
 
 done:
 	broadcast_fixture_done(b, chan);
@@ -743,24 +749,23 @@ AST_TEST_DEFINE(claim_after_end)
 	b = broadcast_fixture(&chan, "end", 1);
 	ast_test_validate_cleanup(test, b != NULL, res, done);
 	ast_test_validate_cleanup(test, broadcast_close(b, BROADCAST_TIMED_OUT) == BROADCAST_TIMED_OUT, res, done);
-	ast_test_validate_cleanup(test, claim(b->channel_id, name) == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), name) == CLAIM_NOT_FOUND, res, done);
 
 	AST_VECTOR_INIT(&names, 1);
 	AST_VECTOR_APPEND(&names, name);
 	replacement = broadcast_alloc(chan, 0, &names);
 	AST_VECTOR_FREE(&names);
 	ast_test_validate_cleanup(test, replacement && !broadcast_register(replacement), res, done);
-	broadcast_offer_began(replacement, NULL);
-	broadcast_send_begins(replacement, 0);
+	broadcast_offer_began(replacement);
 	ast_json_unref(broadcast_send_returned(replacement, 0, 1));
-	ast_test_validate_cleanup(test, broadcast_find(b->channel_id) == replacement, res, done);
+	ast_test_validate_cleanup(test, broadcast_find(broadcast_channel_id(b)) == replacement, res, done);
 	ao2_ref(replacement, -1); /* the find's reference */
-	ast_test_validate_cleanup(test, claim(b->channel_id, name) == CLAIM_WON, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), name) == CLAIM_WON, res, done);
 
-	ast_test_validate_cleanup(test, broadcast_unregister(b->channel_id, NULL) == replacement, res, done);
+	ast_test_validate_cleanup(test, broadcast_unregister(broadcast_channel_id(b), NULL) == replacement, res, done);
 	ao2_ref(replacement, -1); /* the unregister's reference */
-	ast_test_validate_cleanup(test, claim(b->channel_id, name) == CLAIM_NOT_FOUND, res, done);
-	ast_test_validate_cleanup(test, replacement->state == BROADCAST_CLAIMED, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), name) == CLAIM_NOT_FOUND, res, done);
+	ast_test_validate_cleanup(test, state_of(replacement) == BROADCAST_CLAIMED, res, done);
 
 done:
 	ao2_cleanup(replacement);
@@ -818,7 +823,7 @@ AST_TEST_DEFINE(claim_waits_for_own_send)
 			break;
 		}
 		ast_json_unref(broadcast_send_returned(b, 1, 1));
-		pending.channel_id = b->channel_id;
+		pending.channel_id = broadcast_channel_id(b);
 		pthread_create(&thread, NULL, pending_claim_run, &pending);
 		usleep(100000);
 		if (__atomic_load_n(&pending.done, __ATOMIC_SEQ_CST)) {
@@ -832,13 +837,11 @@ AST_TEST_DEFINE(claim_waits_for_own_send)
 			ast_test_status_update(test, "live=%d: claim result %d\n", live, pending.result);
 			res = AST_TEST_FAIL;
 		}
-		ao2_lock(b);
-		if (b->state != (live ? BROADCAST_CLAIMED : BROADCAST_OPEN)) {
+		if (state_of(b) != (live ? BROADCAST_CLAIMED : BROADCAST_OPEN)) {
 			ast_test_status_update(test, "live=%d: broadcast %s\n", live,
-				broadcast_state_name(b->state));
+				broadcast_state_name(state_of(b)));
 			res = AST_TEST_FAIL;
 		}
-		ao2_unlock(b);
 		broadcast_fixture_done(b, chan);
 	}
 	unregister_racers("sending", 2);
