@@ -7,7 +7,9 @@ with a monotonic receive time so tests can await them instead of sleeping.
 """
 
 import asyncio
+import base64
 import json
+import os
 import queue
 import socket
 import struct
@@ -29,6 +31,26 @@ PASSWORD = "test"
 def events_url(host, port, app, user, password):
     """An application's event WebSocket: /ari/events?app=NAME, by api_key."""
     return f"ws://{host}:{port}/ari/events?app={app}&api_key={user}:{password}"
+
+
+def stalled_websocket(port, app, user=USER, password=PASSWORD, host="127.0.0.1"):
+    """An ARI application that completes the WebSocket handshake and then never
+    reads again: its socket fills up and ARI's writes to it block."""
+    sock = socket.create_connection((host, port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /ari/events?app={app}&api_key={user}:{password} HTTP/1.1\r\n"
+                  f"Host: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        byte = sock.recv(1)  # one at a time: nothing of the first frame is read
+        if not byte:
+            break
+        response += byte
+    if b" 101 " not in response:
+        raise ConnectionError(f"{app} refused: {response[:60]!r}")
+    return sock
 
 
 def rest_request(method, uri, body=None, request_id=None):

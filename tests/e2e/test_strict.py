@@ -3,14 +3,12 @@
 Run with SB_TARGET=stock to see which of these the stock modules fail.
 """
 
-import base64
-import os
 import re
-import socket
 import time
 
 import pytest
 
+from ari import stalled_websocket
 from helpers import REST_OVER_WEBSOCKET, only
 
 pytestmark = [pytest.mark.strict, pytest.mark.edge]
@@ -165,22 +163,6 @@ def test_channel_variables_are_set_on_every_path(apps, calls, observer):
     assert observer.result(won)[:3] == ["SUCCESS", racer.name, 1]
     assert observer.result(timed_out)[:3] == ["TIMEOUT", "", 1]
     assert observer.result(failed)[:3] == ["FAILED", "", 0]
-
-
-def stalled_websocket(port, app):
-    """An ARI application that completes the WebSocket handshake and then never
-    reads again: its socket fills up and ARI's writes to it block."""
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /ari/events?app={app}&api_key=test:test HTTP/1.1\r\n"
-                  f"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        response += sock.recv(1)
-    assert b" 101 " in response, response
-    return sock
 
 
 def test_a_stalled_application_does_not_delay_the_others(apps, ari, asterisk):
