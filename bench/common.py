@@ -20,19 +20,24 @@ from measure import percentiles  # noqa: E402,F401  (the scenarios take it from 
 TARGETS = {"stock": 8088, "ours": 8089}
 # For the fan-out floor (bench/floor.py): the floor module in an instance of its own.
 FLOOR_TARGETS = {"floor": 8090}
+# Also for the floor: our modules built with other dispatch designs, one port each from here.
+DISPATCH_FIRST_PORT = 8091
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
 
 class Target:
     """One Asterisk instance under test, with its ARI client. `exten` is the
     dialplan extension its calls run: StasisBroadcast() ("offer"), or the
-    floor's BroadcastFloor() ("floor")."""
+    floor's BroadcastFloor() ("floor"). `build` is the directory our modules
+    come from (a dispatch variant's, see build_dispatch()), build/ by default."""
 
-    def __init__(self, name, port):
+    def __init__(self, name, port, build=None):
         self.name = name
         options = {}
         if name == "floor":
             options["modules"] = [REPO / "build" / "bench_floor.so"]
+        if build is not None:
+            options["build"] = str(build)
         self.exten = "floor" if name == "floor" else "offer"
         self.instance = Instance(f"bench-{name}", port, stock=(name == "stock"), **options)
         self.ari = Ari(port)
@@ -50,8 +55,19 @@ class Target:
 
     def cpu_seconds(self):
         """User + system CPU of the Asterisk process so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
+        return process_cpu_seconds(self.pid)
+
+
+def process_cpu_seconds(pid, descendants=False):
+    """User + system CPU of process PID so far; with DESCENDANTS, that of its
+    live descendants too (a client's worker processes)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / CLOCK_TICK
+    if descendants:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += process_cpu_seconds(int(child), descendants=True)
+    return total
 
 
 def own_cpu_seconds():
@@ -65,14 +81,31 @@ def build_wsfan():
     return binary
 
 
+def pyfan_command(workers):
+    """bench/pyfan.py (Python applications in WORKERS processes), run as Fan
+    runs wsfan: pass it to Fan in wsfan's place."""
+    return [sys.executable, str(BENCH / "pyfan.py"), "--workers", str(workers)]
+
+
+def build_dispatch(name):
+    """Our modules built with dispatch design NAME (the Makefile's DISPATCH)
+    in a build directory of their own; returns that directory."""
+    build = REPO / "build" / f"dispatch-{name}"
+    subprocess.run(["make", "-s", f"BUILD={build.relative_to(REPO)}", f"DISPATCH={name}", "all"],
+                   cwd=REPO, check=True)
+    return build
+
+
 class Fan:
     """A wsfan process holding COUNT applications (STALLED of them never read;
     with claim=True every reading one claims every call it is offered; with
     hold_ms, it also answers what it wins and hangs up HOLD_MS later). PORT
-    may be "ADDRESS:PORT"."""
+    may be "ADDRESS:PORT". CLIENT is wsfan's path, or a command that speaks
+    its protocol (pyfan_command())."""
 
-    def __init__(self, binary, port, prefix, count, stalled=0, claim=False, hold_ms=None):
-        args = [str(binary), str(port), "test:test", prefix, str(count), str(stalled)]
+    def __init__(self, client, port, prefix, count, stalled=0, claim=False, hold_ms=None):
+        command = [str(word) for word in client] if isinstance(client, list) else [str(client)]
+        args = command + [str(port), "test:test", prefix, str(count), str(stalled)]
         if hold_ms is not None:
             args += ["answer", str(hold_ms)]
         elif claim:
@@ -80,7 +113,10 @@ class Fan:
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline().strip()
         if line != "ready":
-            raise RuntimeError(f"wsfan did not connect {count} applications: {line!r}")
+            raise RuntimeError(f"{' '.join(command)} did not connect {count} applications: "
+                               f"{line!r}")
+        # What connecting cost it (a Python client's start is most of a short run's CPU).
+        self.cpu_at_ready = process_cpu_seconds(self.process.pid, descendants=True)
         self.broadcasts = queue.Queue()
         self.claims = collections.defaultdict(dict)   # channel -> {app index: status}
         self.starts = collections.defaultdict(list)   # channel -> [app index]

@@ -14,9 +14,15 @@ sip) benches="bench/sip_load.py" ;;
 transports) benches="" ;;
 *) benches="bench/run.py bench/floor.py bench/sip_load.py" ;;
 esac
+# The sandbox starts with an empty environment: the benchmarks' settings are
+# handed in (BENCH_DISPATCH, BENCH_CLIENTS and BENCH_PYFAN_WORKERS: see bench/floor.py).
+settings=""
+for name in BENCH_QUICK BENCH_DISPATCH BENCH_CLIENTS BENCH_PYFAN_WORKERS; do
+	[ -z "${!name+set}" ] || settings="$settings$(printf 'export %s=%q && ' "$name" "${!name}")"
+done
 if [ -n "$benches" ]; then
 	SB_EXPORT=bench/results "$repo/sandbox/enter.sh" \
-		"make -s all floor-module && export BENCH_QUICK=${BENCH_QUICK:-} && $(printf 'python3 -u %s && ' $benches)true"
+		"make -s all floor-module && $settings$(printf 'python3 -u %s && ' $benches)true"
 fi
 case ${BENCH_ONLY:-transports} in
 transports) SB_MATRIX="debian 20.19.0" BENCH_CALLS=${BENCH_CALLS:-300} "$repo/bench/versions.sh" ;;

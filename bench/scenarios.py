@@ -24,12 +24,13 @@ def unique(prefix):
 
 
 def fanout(target, wsfan, count, broadcasts):
-    """Time from originate to the last recipient's CallBroadcast, and Asterisk
-    CPU per broadcast, with COUNT connected applications."""
+    """Time from originate to the first and to the last recipient's
+    CallBroadcast, and Asterisk CPU per broadcast, with COUNT connected
+    applications (held by WSFAN, or by another client of its protocol)."""
     prefix = unique("fan")
     fan = Fan(wsfan, target.ari.port, prefix, count)
     try:
-        to_last, spread = [], []
+        to_first, to_last, spread = [], [], []
         incomplete = 0
         cpu_before = target.cpu_seconds()
         for _ in range(broadcasts):
@@ -42,6 +43,7 @@ def fanout(target, wsfan, count, broadcasts):
                 print(f"  {target.name}: {count} apps: a broadcast did not reach every app")
                 continue
             assert channel_id == call.channel_id and received == count
+            to_first.append(ms(first - sent))
             to_last.append(ms(last - sent))
             spread.append(ms(last - first))
             call.wait_global_result()
@@ -49,9 +51,12 @@ def fanout(target, wsfan, count, broadcasts):
     finally:
         client_cpu = fan.close()
     return {"apps": count, "broadcasts": broadcasts, "incomplete": incomplete,
-            "to_last_ms": percentiles(to_last), "spread_ms": percentiles(spread),
+            "to_first_ms": percentiles(to_first), "to_last_ms": percentiles(to_last),
+            "spread_ms": percentiles(spread),
             "asterisk_cpu_ms_per_broadcast": cpu * 1000 / broadcasts,
-            "client_cpu_ms_per_broadcast": client_cpu * 1000 / broadcasts}
+            "client_cpu_ms_per_broadcast": client_cpu * 1000 / broadcasts,
+            "client_cpu_after_ready_ms_per_broadcast":
+                (client_cpu - fan.cpu_at_ready) * 1000 / broadcasts}
 
 
 def claim_round_trip(target, calls, transport="http"):
