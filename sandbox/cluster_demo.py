@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
-from agents import parse_claim  # noqa: E402
+from agents import parse_call  # noqa: E402
 from cluster import AGENTS, NODES, PROXY, Cluster, run_failover  # noqa: E402
 from sip import parse_decision  # noqa: E402
 
@@ -72,10 +72,10 @@ class Narrator:
                              "Kamailio tries the other node")
                     del self.relayed[decision.caller]
             return
-        claim = parse_claim(line)
-        if claim and claim.outcome == "WON":
-            self.say(f"call {claim.caller:>3}  Kamailio -> {name(claim.node)}, claimed there "
-                     f"by {claim.agent}")
+        call = parse_call(line)
+        if call and call.outcome == "WON":
+            self.say(f"call {call.caller:>3}  Kamailio -> {name(call.node)}, claimed there "
+                     f"by {call.agent}")
         elif " disconnected from " in line or " connected to " in line:
             self.say(line)
 
@@ -101,13 +101,19 @@ def main():
                                say=lambda text: narrator.say(f"*** {text}"))
         finally:
             narrator.stop()
+    print("\nCounted:")
+    for label, value in counted(run):
+        print(f"  {label:<55} {value}")
+
+
+def counted(run):
+    """The account of a run (a cluster.Failover), as (label, figure) rows."""
     figures = run.figures
     held, lost = set(run.calls["held"]), set(run.calls["lost"])
     # A call node2 held may still end well: its winner had hung it up, and the
     # BYE left node2 before the kill. The others held are lost with node2.
     ended = sorted(held - lost)
-    print("\nCounted:")
-    rows = [
+    return [
         ("calls sent (SIPp)", figures["calls_sent"]),
         ("answered per node (SIPp, from the 200 OK's Contact)",
          ", ".join(f"{node} {n}" for node, n in figures["answered_per_node"].items())),
@@ -128,8 +134,6 @@ def main():
         ("restart -> each agent reconnected", ", ".join(
             f"{name} {s:.2f} s" for name, s in figures["agents_reconnected_after_restart_s"].items())),
     ]
-    for label, value in rows:
-        print(f"  {label:<55} {value}")
 
 
 if __name__ == "__main__":

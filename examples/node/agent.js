@@ -18,6 +18,13 @@
 // it with exponential backoff (0.25 s doubling up to 4 s, with jitter). It
 // does so itself rather than through ari-client's own retries: a node that
 // restarts must be asked for its API again, and the wait must stay short.
+//
+// It prints one line per thing it does; a line about a call reads
+// NAME: OUTCOME CHANNEL on NODE from CALLER[: DETAIL], as the Python agent's
+// do (the format is sandbox/lib/agents.py's, which reads them back):
+//
+//   sales-1: WON 1733.45 on 127.0.0.1:8088 from 6001
+//   sales-1: lost 1733.46 on 127.0.0.1:8088 from 6002: already claimed
 'use strict';
 
 const ari = require('ari-client');
@@ -66,6 +73,15 @@ function claimOutcome(err) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (args, text) => console.log(`${args.name}: ${text}`);
 
+// NAME: OUTCOME CHANNEL on NODE from CALLER[: DETAIL]. The caller is written
+// as it is when it is a plain number, else as a JSON string; the detail, any
+// text, comes last, on the same line.
+function callLine(name, outcome, channelId, node, caller, detail) {
+  const from = /^[\w+*#.-]+$/.test(caller) ? caller : JSON.stringify(String(caller));
+  const line = `${name}: ${outcome} ${channelId} on ${node} from ${from}`;
+  return detail == null ? line : `${line}: ${String(detail).replace(/[\r\n]+/g, ' ')}`;
+}
+
 // Handle the events of one node's client; claims go back to that node.
 function serveCalls(args, client, node) {
   // The routing decision: claim calls tagged with something we handle.
@@ -74,47 +90,51 @@ function serveCalls(args, client, node) {
     return args.wants.has('*') || args.wants.has(tag);
   };
 
+  // A line about the call of CHANNEL (a channel's JSON, or ari-client's Channel).
+  const sayCall = (outcome, channel, detail) => console.log(callLine(args.name, outcome,
+    channel.id, node, (channel.caller || {}).number || '', detail));
+
   client.on('CallBroadcast', async (event) => {
-    const channelId = event.channel.id;
-    const call = `${channelId} on ${node} from ${event.caller || '-'}`;
+    const { channel } = event;
     if (!wantsCall(event)) {
-      say(args, `pass on ${call} to ${event.called}`);
+      sayCall('pass on', channel, `called ${event.called}`);
       return;
     }
     let error = null;
     try {
-      await client.events.claimChannel({ channelId, application: args.name });
+      await client.events.claimChannel({ channelId: channel.id, application: args.name });
     } catch (err) {
       error = err;
     }
     const outcome = claimOutcome(error);
-    const words = { 204: `WON ${call}`, 409: `lost ${call} (already claimed)`,
-      404: `too late for ${call} (offer over)` };
-    say(args, words[outcome] || `claim failed for ${call}: ${outcome}`);
+    const replies = { 204: ['WON'], 409: ['lost', 'already claimed'],
+      404: ['too late for', 'offer over'] };
+    const [words, detail] = replies[outcome] || ['claim failed for', outcome];
+    sayCall(words, channel, detail);
   });
 
   client.on('StasisStart', async (event, channel) => {
     const hangUp = async () => {
       try {
         await channel.hangup();
-        say(args, `hung up ${channel.id} on ${node}`);
+        sayCall('hung up', channel);
       } catch (err) {
-        say(args, `hangup failed for ${channel.id} on ${node}: ${err.message}`);
+        sayCall('hangup failed for', channel, err.message);
       }
     };
     try {
       await channel.answer();
       if (args.hold) {
-        say(args, `answered ${channel.id} on ${node}, holding ${args.hold} ms`);
+        sayCall('answered', channel, `holding ${args.hold} ms`);
         setTimeout(hangUp, args.hold);
         return;
       }
       const playback = client.Playback();
       playback.once('PlaybackFinished', hangUp);
       await channel.play({ media: `sound:${args.sound}` }, playback);
-      say(args, `answered ${channel.id} on ${node}, playing ${args.sound}`);
+      sayCall('answered', channel, `playing ${args.sound}`);
     } catch (err) {
-      say(args, `answer failed for ${channel.id} on ${node}: ${err.message}`);
+      sayCall('answer failed for', channel, err.message);
     }
   });
 }
@@ -207,4 +227,7 @@ function main() {
   }
 }
 
-main();
+if (require.main === module) {
+  main();
+}
+module.exports = { callLine };

@@ -31,11 +31,19 @@ When a node goes away the agent keeps serving the others and reconnects to it
 with exponential backoff (0.25 s doubling up to 4 s, with jitter), so a node
 that restarts gets its agents back within seconds. (With --listen, Asterisk
 reconnects.)
+
+It prints one line per thing it does; a line about a call reads
+NAME: OUTCOME CHANNEL on NODE from CALLER[: DETAIL], as the Node.js agent's
+do (the format is sandbox/lib/agents.py's, which reads them back):
+
+    sales-1: WON 1733.45 on 127.0.0.1:8088 from 6001
+    sales-1: lost 1733.46 on 127.0.0.1:8088 from 6002: already claimed
 """
 
 import argparse
 import json
 import random
+import re
 import threading
 import time
 import uuid
@@ -47,6 +55,18 @@ import websocket
 BACKOFF_FIRST = 0.25
 BACKOFF_MAX = 4.0
 REST_TIMEOUT = 5.0
+
+
+def call_line(name, outcome, channel_id, node, caller, detail=None):
+    """NAME: OUTCOME CHANNEL on NODE from CALLER[: DETAIL]. The caller is
+    written as it is when it is a plain number, else as a JSON string; the
+    detail, any text, comes last, on the same line."""
+    if not re.fullmatch(r"[\w+*#.-]+", caller, re.ASCII):
+        caller = json.dumps(caller, ensure_ascii=False)
+    line = f"{name}: {outcome} {channel_id} on {node} from {caller}"
+    if detail is not None:
+        line += ": " + re.sub(r"[\r\n]+", " ", str(detail))
+    return line
 
 
 class Socket:
@@ -125,11 +145,16 @@ class Agent:
         self.password = password
         self.sound = sound
         self.hold_ms = hold_ms
-        self.playbacks = {}   # playback id -> channel id (ids are unique per node)
+        self.playbacks = {}   # playback id -> its channel (ids are unique per node)
         self.lock = threading.Lock()
 
     def say(self, text):
         print(f"{self.name}: {text}", flush=True)
+
+    def say_call(self, outcome, node, channel, detail=None):
+        """A line about the call of CHANNEL (a channel's JSON) on NODE."""
+        print(call_line(self.name, outcome, channel["id"], node.label,
+                        (channel.get("caller") or {}).get("number") or "", detail), flush=True)
 
     def wants_call(self, event):
         """The routing decision: claim calls tagged with something we handle."""
@@ -137,55 +162,54 @@ class Agent:
         return tag in self.wants or "*" in self.wants
 
     def on_call_broadcast(self, node, event):
-        channel_id = event["channel"]["id"]
-        call = f"{channel_id} on {node.label} from {event['caller'] or '-'}"
+        channel = event["channel"]
         if not self.wants_call(event):
-            self.say(f"pass on {call} to {event['called']}")
+            self.say_call("pass on", node, channel, f"called {event['called']}")
             return
         try:
             status, body = node.request("POST", "/events/claim",
-                                        {"channelId": channel_id, "application": self.name},
+                                        {"channelId": channel["id"], "application": self.name},
                                         over_ws=node.claim_over_ws)
         except (requests.RequestException, OSError, TimeoutError,
                 websocket.WebSocketException) as error:
-            self.say(f"claim failed for {call}: {error}")
+            self.say_call("claim failed for", node, channel, error)
             return
         if status == 204:
-            self.say(f"WON {call}")
+            self.say_call("WON", node, channel)
         elif status == 409:
-            self.say(f"lost {call} (already claimed)")
+            self.say_call("lost", node, channel, "already claimed")
         elif status == 404:
-            self.say(f"too late for {call} (offer over)")
+            self.say_call("too late for", node, channel, "offer over")
         else:
-            self.say(f"claim failed for {call}: {status} {body}")
+            self.say_call("claim failed for", node, channel, f"{status} {json.dumps(body)}")
 
     def on_stasis_start(self, node, event):
-        channel_id = event["channel"]["id"]
-        node.request("POST", f"/channels/{channel_id}/answer")
+        channel = event["channel"]
+        node.request("POST", f"/channels/{channel['id']}/answer")
         if self.hold_ms:
-            self.say(f"answered {channel_id} on {node.label}, holding {self.hold_ms} ms")
+            self.say_call("answered", node, channel, f"holding {self.hold_ms} ms")
             time.sleep(self.hold_ms / 1000)
-            self.hang_up(node, channel_id)
+            self.hang_up(node, channel)
             return
-        _, playback = node.request("POST", f"/channels/{channel_id}/play",
+        _, playback = node.request("POST", f"/channels/{channel['id']}/play",
                                    {"media": f"sound:{self.sound}"})
         with self.lock:
-            self.playbacks[playback["id"]] = channel_id
-        self.say(f"answered {channel_id} on {node.label}, playing {self.sound}")
+            self.playbacks[playback["id"]] = channel
+        self.say_call("answered", node, channel, f"playing {self.sound}")
 
     def on_playback_finished(self, node, event):
         with self.lock:
-            channel_id = self.playbacks.pop(event["playback"]["id"], None)
-        if channel_id:
-            self.hang_up(node, channel_id)
+            channel = self.playbacks.pop(event["playback"]["id"], None)
+        if channel:
+            self.hang_up(node, channel)
 
-    def hang_up(self, node, channel_id):
+    def hang_up(self, node, channel):
         try:
-            node.request("DELETE", f"/channels/{channel_id}")
+            node.request("DELETE", f"/channels/{channel['id']}")
         except (requests.RequestException, OSError, TimeoutError) as error:
-            self.say(f"hangup failed for {channel_id} on {node.label}: {error}")
+            self.say_call("hangup failed for", node, channel, error)
             return
-        self.say(f"hung up {channel_id} on {node.label}")
+        self.say_call("hung up", node, channel)
 
     def read(self, node, recv):
         """Read one WebSocket's events until it closes; returns why it did."""

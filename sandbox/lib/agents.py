@@ -1,24 +1,38 @@
 """The example agents (examples/python, examples/node) as test processes.
 
-They print one line per thing they do; every line about a call names the
-channel, the node (ARI host:port) and the caller:
+They print one line per thing they do. Every line about a call has one
+format, the same from both agents, so that one parser (`parse_call`) reads
+them all back, for the tests and the cluster demo's accounting alike:
 
-    NAME: connected to NODE
-    NAME: WON CHANNEL on NODE from CALLER
-    NAME: lost CHANNEL on NODE from CALLER (already claimed)
-    NAME: too late for CHANNEL on NODE from CALLER (offer over)
-    NAME: answered CHANNEL on NODE, holding MS ms
-    NAME: hung up CHANNEL on NODE
+    NAME: OUTCOME CHANNEL on NODE from CALLER[: DETAIL]
 
-`parse_claim()` reads the claim lines back, for counting.
+    ex-py-1: WON 1733.45 on 127.0.0.12:8088 from 45
+    ex-node-2: lost 1733.45 on 127.0.0.12:8088 from 45: already claimed
+    ex-py-2: claim failed for 1733.46 on 127.0.0.12:8088 from 46: HTTPConnectionPool(...): ...
+    ex-py-1: answered 1733.45 on 127.0.0.12:8088 from 45: holding 2000 ms
+    ex-py-1: hung up 1733.45 on 127.0.0.12:8088 from 45
+
+- OUTCOME is one of OUTCOMES below;
+- CHANNEL (the channel id) and NODE (the node's ARI host:port) are
+  Asterisk's and have no spaces;
+- CALLER, the caller id number, is written as it is when it is made of
+  letters, digits and + * # . _ - only, else (empty, spaces, colons, quotes...)
+  as a JSON string: from "", from "John: 12";
+- DETAIL, after the first ": " that follows CALLER, is free text to the end of
+  the line (a reason, an error, a JSON body), its line breaks made spaces.
+
+Other lines (connected to NODE, cannot reach NODE ..., disconnected from
+NODE ...) are about connections, not calls.
 """
 
+import json
 import re
 import sys
 from collections import namedtuple
 from pathlib import Path
 
 from process import Watched
+from waiting import wait_until
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -27,15 +41,46 @@ LANGUAGES = {
     "node": ["node", str(EXAMPLES / "node" / "agent.js")],
 }
 
-Claim = namedtuple("Claim", "agent outcome channel node caller")
-_CLAIM = re.compile(r"^(\S+): (WON|lost|too late for|claim failed for) (\S+) on (\S+) from (\S+)")
+# What an agent says about a call. A new outcome is one more entry here (and
+# its line in the agents). The agent's reply to an offer comes first: one of
+# these per offer an agent got.
+OFFER_REPLIES = (
+    "WON",                  # claimed: 204, the call is the agent's
+    "lost",                 # 409: another agent claimed it first
+    "too late for",         # 404: the offer was over
+    "claim failed for",     # no answer, or another status: DETAIL says which
+    "pass on",              # not wanted (its BC_TAG); DETAIL: the number called
+)
+# Then what a winner does with its call.
+AFTER_WINNING = (
+    "answered",             # DETAIL: holding MS ms, or playing SOUND
+    "answer failed for",    # DETAIL: the error
+    "hung up",
+    "hangup failed for",    # DETAIL: the error
+)
+OUTCOMES = OFFER_REPLIES + AFTER_WINNING
+
+CallLine = namedtuple("CallLine", "agent outcome channel node caller detail")
+_CALLER_AS_IS = r"[\w+*#.-]+"
+_CALL_LINE = re.compile(
+    rf"(?P<agent>.+?): (?P<outcome>{'|'.join(map(re.escape, OUTCOMES))}) (?P<channel>\S+) "
+    rf'on (?P<node>\S+) from (?P<caller>{_CALLER_AS_IS}|"(?:[^"\\]|\\.)*")(?:: (?P<detail>.*))?',
+    re.ASCII | re.DOTALL)
 
 
-def parse_claim(line):
-    """A Claim for a claim line (outcome WON, lost, too late for, claim
-    failed for), else None."""
-    match = _CLAIM.match(line)
-    return Claim(*match.groups()) if match else None
+def parse_call(line):
+    """The CallLine of an agent's line about a call (caller decoded, detail
+    None when there is none), else None."""
+    match = _CALL_LINE.fullmatch(line)
+    if not match:
+        return None
+    fields = match.groupdict()
+    if fields["caller"].startswith('"'):
+        try:
+            fields["caller"] = json.loads(fields["caller"])
+        except ValueError:
+            return None
+    return CallLine(**fields)
 
 
 def agent_command(language, name, urls, wants="*", hold_ms=None, user="test", password="test",
@@ -56,8 +101,17 @@ class AgentProcess(Watched):
         super().__init__(command, name, cond=cond, log=log)
         self.wait_line(f"{name}: {ready}", timeout=30)
 
-    def claims(self):
-        return [claim for claim in map(parse_claim, self.lines) if claim]
+    def calls(self, *outcomes, channel=None):
+        """What it said about calls (CallLines): those of OUTCOMES if given,
+        about CHANNEL if given."""
+        return [call for call in map(parse_call, self.lines)
+                if call and (not outcomes or call.outcome in outcomes)
+                and channel in (None, call.channel)]
+
+    def wait_call(self, outcome, channel, timeout=10.0):
+        """Wait for it to say OUTCOME about the call of CHANNEL."""
+        return wait_until(lambda: self.calls(outcome, channel=channel), timeout,
+                          f"{self.name}: {outcome} {channel}", cond=self._cond)
 
     def retry_delays(self, node, since=0.0):
         """The waits (seconds) the agent chose between attempts to reach NODE."""

@@ -17,14 +17,13 @@ each one won, on which node) and the dying node (its channels just before).
 
 import json
 import os
-import re
 import signal
 import threading
 import time
 from collections import Counter, defaultdict, namedtuple
 from pathlib import Path
 
-from agents import AgentProcess, agent_command
+from agents import OFFER_REPLIES, AgentProcess, agent_command
 from ari import Ari
 from measure import percentile
 from process import wait_gone
@@ -171,20 +170,19 @@ def rerouted(kamailio, node, since):
 
 
 def what_agents_did(cluster, victim):
-    """From the agents' lines: per call, who won it where ([(agent, node)]),
-    the nodes it was offered on, and the calls whose winner was hanging them
-    up on VICTIM (hung up, or tried to)."""
+    """From the agents' lines about calls (each names its call by the caller,
+    SIPp's call number): per call, who won it where ([(agent, node)]), the
+    nodes it was offered on, and the calls whose winner was hanging them up
+    on VICTIM (hung up, or tried to)."""
     won, offered, hanging_up = defaultdict(list), defaultdict(set), set()
     for agent in cluster.agents:
-        for claim in agent.claims():
-            call = int(claim.caller)
-            offered[call].add(cluster.name_of(claim.node))
-            if claim.outcome != "WON":
-                continue
-            won[call].append((claim.agent, cluster.name_of(claim.node)))
-            if claim.node == cluster.label(victim) and agent.said(
-                    rf"(hung up|hangup failed for) {re.escape(claim.channel)} on "
-                    rf"{re.escape(claim.node)}\b"):
+        for line in agent.calls():
+            call, node = int(line.caller), cluster.name_of(line.node)
+            if line.outcome in OFFER_REPLIES:
+                offered[call].add(node)
+            if line.outcome == "WON":
+                won[call].append((line.agent, node))
+            if line.outcome in ("hung up", "hangup failed for") and node == victim:
                 hanging_up.add(call)
     return won, offered, hanging_up
 

@@ -55,7 +55,7 @@ def offer_calls(ari, count):
 
 
 def winners(agents, call):
-    return [a for a in agents if a.said(rf"WON {call.channel_id} ")]
+    return [a for a in agents if a.calls("WON", channel=call.channel_id)]
 
 
 def test_kill_minus_nine_in_mid_load_and_restart(node, agents):
@@ -84,4 +84,4 @@ def test_kill_minus_nine_in_mid_load_and_restart(node, agents):
         wait_until(lambda: winners(agents, call), 15, f"a winner of {call.id}", cond=agents[0]._cond)
         won = winners(agents, call)
         assert len(won) == 1, f"{call.id}: won by {[a.name for a in won]}"
-        won[0].wait_line(f"hung up {call.channel_id} ", timeout=15)
+        won[0].wait_call("hung up", call.channel_id, timeout=15)

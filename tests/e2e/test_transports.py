@@ -126,8 +126,8 @@ def test_python_example_claims_over_its_websocket(ari):
     try:
         for _ in range(3):
             call = ari.originate("offer", {"BC_TIMEOUT": "5000", "BC_FILTER": "^ex-ws$"})
-            agent.wait_line(f"ex-ws: WON {call.channel_id} ")
-            agent.wait_line(f"ex-ws: hung up {call.channel_id} ")
+            agent.wait_call("WON", call.channel_id)
+            agent.wait_call("hung up", call.channel_id)
     finally:
         agent.stop()
 
@@ -211,8 +211,8 @@ def test_python_example_as_the_server_of_an_outbound_connection(outbound):
         agent.wait_line(f"{EXAMPLE_APP}: Asterisk connected", timeout=15)
         for _ in range(3):
             call = ari.originate("offer", {"BC_TIMEOUT": "5000", "BC_FILTER": f"^{EXAMPLE_APP}$"})
-            agent.wait_line(f"{EXAMPLE_APP}: WON {call.channel_id} ")
-            agent.wait_line(f"{EXAMPLE_APP}: hung up {call.channel_id} ")
+            agent.wait_call("WON", call.channel_id)
+            agent.wait_call("hung up", call.channel_id)
     finally:
         agent.stop()
 
