@@ -4,8 +4,9 @@ for real, with one node killed part way (sandbox/lib/cluster.py).
 SIPp calls Kamailio; Kamailio's dispatcher sends each call to a node; the
 node offers it to the agents connected to it (two Python, two Node.js, every
 one connected to both nodes), one claims it there, answers, holds it two
-seconds and hangs up. The demo prints where each call went as it happens,
-then the counted figures.
+seconds and hangs up. The demo prints where each call went as it happens
+(and each claim that failed, as claims sent to the dying node do), then the
+counted figures.
 """
 
 import sys
@@ -76,6 +77,9 @@ class Narrator:
         if call and call.outcome == "WON":
             self.say(f"call {call.caller:>3}  Kamailio -> {name(call.node)}, claimed there "
                      f"by {call.agent}")
+        elif call and call.outcome == "claim failed for":
+            self.say(f"call {call.caller:>3}  {call.agent}'s claim on {name(call.node)} failed: "
+                     f"{call.detail}")
         elif " disconnected from " in line or " connected to " in line:
             self.say(line)
 
