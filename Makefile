@@ -1,6 +1,8 @@
-# StasisBroadcast for Asterisk: two loadable modules built out of tree.
+# StasisBroadcast for Asterisk: two loadable modules built out of tree, and a
+# third for Prometheus metrics.
 #
-#   make                      build res_stasis_broadcast.so and app_stasis_broadcast.so
+#   make                      build res_stasis_broadcast.so, app_stasis_broadcast.so
+#                             and res_stasis_broadcast_prometheus.so
 #   make install DESTDIR=...  install modules and documentation
 #   make deb                  a Debian package for Debian's Asterisk, in build/deb/
 #   make check                run every test on every Asterisk of the matrix (root; see README)
@@ -81,15 +83,17 @@ LDFLAGS_MODULE = -shared -pthread
 BUILD ?= build
 RES_SOURCES = src/res/res_stasis_broadcast.c src/res/registry.c src/res/claim.c \
 	src/res/offer.c src/res/dispatch.c src/res/filter.c src/res/stats.c src/res/ami.c \
-	src/res/cli.c src/res/metrics.c src/res/module_watch.c $(ROUTE_SOURCES)
+	src/res/cli.c src/res/module_watch.c $(ROUTE_SOURCES)
 RES_INTERNALS = src/res/registry.c src/res/claim.c src/res/offer.c src/res/dispatch.c \
 	src/res/filter.c src/res/stats.c
 APP_SOURCES = src/app/app_stasis_broadcast.c src/app/arguments.c
+PROMETHEUS_SOURCES = src/prometheus/res_stasis_broadcast_prometheus.c
 TEST_SOURCES = tests/unit/test_stasis_broadcast.c $(RES_INTERNALS) src/app/arguments.c
 HEADERS = $(wildcard src/res/*.h src/res/route/*.h src/res/route/*/*.h src/app/*.h \
 	src/include/*.h src/include/compat/asterisk/*.h)
 
-MODULES = $(BUILD)/res_stasis_broadcast.so $(BUILD)/app_stasis_broadcast.so
+MODULES = $(BUILD)/res_stasis_broadcast.so $(BUILD)/app_stasis_broadcast.so \
+	$(BUILD)/res_stasis_broadcast_prometheus.so
 TEST_MODULE = $(BUILD)/test_stasis_broadcast.so
 DOCS = docs/xml/res_stasis_broadcast-en_US.xml docs/xml/app_stasis_broadcast-en_US.xml
 
@@ -112,6 +116,9 @@ $(BUILD)/res_stasis_broadcast.so: $(RES_SOURCES) $(HEADERS) | $(BUILD)
 
 $(BUILD)/app_stasis_broadcast.so: $(APP_SOURCES) $(HEADERS) $(BUILD)/app_doc.h | $(BUILD)
 	$(call module,app_stasis_broadcast,$(APP_SOURCES),-Isrc/app -I$(BUILD))
+
+$(BUILD)/res_stasis_broadcast_prometheus.so: $(PROMETHEUS_SOURCES) $(HEADERS) | $(BUILD)
+	$(call module,res_stasis_broadcast_prometheus,$(PROMETHEUS_SOURCES),)
 
 # The application's text where Asterisk cannot show its XML, made from the XML.
 $(BUILD)/app_doc.h: docs/xml/app_stasis_broadcast-en_US.xml docs/xml/text.awk | $(BUILD)

@@ -71,7 +71,7 @@ static void print_latency(int fd, const char *label, long us, const char *prefix
 
 static char *handle_show_stats(struct ast_cli_entry *e, int cmd, struct ast_cli_args *a)
 {
-	struct stats_snapshot s;
+	struct stasis_broadcast_stats s;
 	struct ast_tm tm;
 	struct timeval since;
 	char when[64];

@@ -7,20 +7,14 @@
 
 /*! \file
  *
- * \brief Operator views: CLI commands and Prometheus metrics.
+ * \brief Operator views: CLI commands (AMI events: ami.h; Prometheus
+ *        metrics: src/prometheus, a module of its own).
  */
 
 #ifndef STASIS_BROADCAST_OPERATOR_H
 #define STASIS_BROADCAST_OPERATOR_H
 
-#include "module_watch.h"
-
 int cli_register(void);
 void cli_unregister(void);
-
-/*! \brief Keeps our metrics registered with res_prometheus while it runs. */
-extern const struct module_follower metrics_follower;
-/*! \brief Unregister from res_prometheus, if registered (our unload). */
-void metrics_unregister(void);
 
 #endif /* STASIS_BROADCAST_OPERATOR_H */

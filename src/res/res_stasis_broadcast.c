@@ -20,10 +20,11 @@
  *  - offer.c     who is offered the call, and the CallBroadcast/CallClaimed events
  *  - dispatch.c  sending them
  *  - filter.c    the app_filter and what makes a pattern unsafe
- *  - stats.c     counters for operators
- *  - cli.c, metrics.c, ami.c   what operators see: CLI, Prometheus, AMI events
- *  - module_watch.c  the modules we use without requiring them, as they
- *                come and go (res_prometheus for metrics, ...)
+ *  - stats.c     counters for operators (and for res_stasis_broadcast_prometheus,
+ *                a module of its own: stasis_broadcast_stats_read())
+ *  - cli.c, ami.c  what operators see: CLI, AMI events
+ *  - module_watch.c  the modules we work beside but cannot require, as they
+ *                come and go (res_ari_events, res_ari's ari.conf)
  *  - route/      POST /ari/events/claim, served by us on Asterisk releases
  *                that predate Asterisk's own: inside ARI's handler tree from
  *                20.14/22.4/23.0, beside it before (see route/route.h)
@@ -48,6 +49,8 @@
 #include "asterisk/stasis_app_broadcast.h"
 #define AST_API_MODULE
 #include "stasis_broadcast_report.h"
+#define AST_API_MODULE
+#include "stasis_broadcast_stats.h"
 
 #include "ami.h"
 #include "claim.h"
@@ -187,6 +190,13 @@ int AST_OPTIONAL_API_NAME(stasis_app_broadcast_refusal)(const char *app_filter, 
 	return 0;
 }
 
+int AST_OPTIONAL_API_NAME(stasis_broadcast_stats_read)(struct stasis_broadcast_stats *out)
+{
+	stats_read(out);
+	out->live = broadcast_count();
+	return 0;
+}
+
 void AST_OPTIONAL_API_NAME(stasis_app_broadcast_cleanup)(const char *channel_id)
 {
 	struct broadcast *b = broadcast_unregister(channel_id, NULL);
@@ -197,9 +207,8 @@ void AST_OPTIONAL_API_NAME(stasis_app_broadcast_cleanup)(const char *channel_id)
 	}
 }
 
-/*! The modules we follow without requiring them (see module_watch.h). */
+/*! The modules we work beside but cannot require (see module_watch.h). */
 static const struct module_follower *const followers[] = {
-	&metrics_follower,
 #ifdef STASIS_BROADCAST_OWN_ROUTE
 	CLAIM_ROUTE_FOLLOWERS
 #endif
@@ -214,15 +223,10 @@ static int unload_module(void)
 			live, live == 1 ? "" : "s");
 		return -1;
 	}
-	if (module_watch_stop()) {
-		ast_log(LOG_WARNING, "Not unloading: following a change of another module "
-			"(res_prometheus, ...); try again\n");
-		return -1;
-	}
+	module_watch_stop();
 #ifdef STASIS_BROADCAST_OWN_ROUTE
 	claim_route_unload();
 #endif
-	metrics_unregister();
 	cli_unregister();
 	dispatch_stop();
 	broadcast_registry_cleanup();

@@ -16,14 +16,11 @@
 
 #include "stats.h"
 
-const long stats_latency_bounds_us[STATS_LATENCY_BUCKETS] = {
-	100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000,
-	20000, 30000, 50000, 75000, 100000, 200000, 500000, 1000000, 2000000,
-	5000000, 10000000, 30000000, 60000000,
-};
+static const long latency_bounds_us[STASIS_BROADCAST_LATENCY_BUCKETS] =
+	STASIS_BROADCAST_LATENCY_BOUNDS_US;
 
 /* A struct of plain longs touched only through the __atomic builtins. */
-static struct stats_snapshot counters;
+static struct stasis_broadcast_stats counters;
 
 #define COUNT(field, n) __atomic_add_fetch(&counters.field, (n), __ATOMIC_RELAXED)
 
@@ -82,8 +79,8 @@ void stats_claim_counted(enum claim_result result, int64_t latency_us)
 	COUNT(claims_won, 1);
 	COUNT(latency_count, 1);
 	COUNT(latency_sum_us, latency_us);
-	for (bucket = 0; bucket < STATS_LATENCY_BUCKETS; bucket++) {
-		if (latency_us <= stats_latency_bounds_us[bucket]) {
+	for (bucket = 0; bucket < STASIS_BROADCAST_LATENCY_BUCKETS; bucket++) {
+		if (latency_us <= latency_bounds_us[bucket]) {
 			break;
 		}
 	}
@@ -94,7 +91,7 @@ void stats_claim_counted(enum claim_result result, int64_t latency_us)
 	}
 }
 
-void stats_read(struct stats_snapshot *out)
+void stats_read(struct stasis_broadcast_stats *out)
 {
 	long *from = (long *) &counters;
 	long *to = (long *) out;
@@ -116,7 +113,7 @@ void stats_reset(void)
 	__atomic_store_n(&counters.since, (long) time(NULL), __ATOMIC_RELAXED);
 }
 
-long stats_latency_percentile_us(const struct stats_snapshot *s, int permille)
+long stats_latency_percentile_us(const struct stasis_broadcast_stats *s, int permille)
 {
 	long target, seen = 0;
 	int bucket;
@@ -125,10 +122,10 @@ long stats_latency_percentile_us(const struct stats_snapshot *s, int permille)
 		return 0;
 	}
 	target = (s->latency_count * permille + 999) / 1000;
-	for (bucket = 0; bucket < STATS_LATENCY_BUCKETS; bucket++) {
+	for (bucket = 0; bucket < STASIS_BROADCAST_LATENCY_BUCKETS; bucket++) {
 		seen += s->latency_buckets[bucket];
 		if (seen >= target) {
-			return MIN(stats_latency_bounds_us[bucket], s->latency_max_us);
+			return MIN(latency_bounds_us[bucket], s->latency_max_us);
 		}
 	}
 	return s->latency_max_us;

@@ -18,6 +18,8 @@ ARI = "[general]\nenabled = yes\n\n[test]\ntype = user\npassword = test\n"
 ARI_DISABLED = "[general]\nenabled = no\n\n[test]\ntype = user\npassword = test\n"
 PROMETHEUS = "[general]\nenabled = yes\nuri = metrics\n"
 OURS = ("res_stasis_broadcast.so", "app_stasis_broadcast.so")
+# Our metrics: a module of its own, which requires res_prometheus.
+METRICS = "res_stasis_broadcast_prometheus.so"
 PORT = 8150
 
 

@@ -17,8 +17,8 @@ import requests
 from ari import Ari
 from helpers import STOCK_EXISTS
 from waiting import wait_until
-from minimal import ARI, ARI_DISABLED, HTTP, HTTP_DISABLED, OURS, PORT, PROMETHEUS, Minimal, \
-    ari_files
+from minimal import ARI, ARI_DISABLED, HTTP, HTTP_DISABLED, METRICS, OURS, PORT, PROMETHEUS, \
+    Minimal, ari_files
 
 pytestmark = pytest.mark.instance
 
@@ -45,6 +45,7 @@ def test_res_prometheus_declined_without_its_configuration(target):
     with Minimal(target, ari_files()) as pbx:
         assert not pbx.running("res_prometheus.so")
         assert pbx.ours_run(), pbx.cli("module show like stasis_broadcast")
+        assert not pbx.running(METRICS)
         pbx.assert_claimed()
 
 
@@ -57,15 +58,23 @@ def test_res_prometheus_noloaded(target):
 
 
 def test_res_prometheus_loaded_later_unloaded_and_loaded_again(target):
-    """Our metrics appear while res_prometheus runs, and do not hold it."""
+    """Our metrics are a module of their own that requires res_prometheus:
+    loaded with it, refused by the loader as a reason to keep it, and never
+    in the way of res_stasis_broadcast."""
     with Minimal(target, ari_files(**{"prometheus.conf": PROMETHEUS}),
                  noload=["res_prometheus.so"]) as pbx:
         pbx.cli("module load res_prometheus.so")
         assert pbx.running("res_prometheus.so")
         if target == "ours":
+            assert not pbx.running(METRICS), "our metrics module started without res_prometheus"
+            pbx.cli(f"module load {METRICS}")
             wait_until(pbx.our_metrics_shown, what="our metrics once res_prometheus loaded")
         pbx.assert_claimed()
 
+        if target == "ours":
+            said = pbx.cli("module unload res_prometheus.so")
+            assert pbx.running("res_prometheus.so"), f"unloaded under our metrics: {said}"
+            pbx.cli(f"module unload {METRICS}")
         said = pbx.cli("module unload res_prometheus.so")
         assert not pbx.running("res_prometheus.so"), said
         assert pbx.metrics() is None
@@ -74,9 +83,30 @@ def test_res_prometheus_loaded_later_unloaded_and_loaded_again(target):
 
         pbx.cli("module load res_prometheus.so")
         if target == "ours":
+            pbx.cli(f"module load {METRICS}")
             wait_until(pbx.our_metrics_shown, what="our metrics once res_prometheus is back")
             assert re.search(r"^asterisk_stasis_broadcast_outcomes_total\{outcome=\"claimed\"\} 2$",
                              pbx.metrics(), re.M)
+        pbx.assert_claimed()
+
+
+def test_our_metrics_module_loads_with_res_prometheus_at_boot(target):
+    """With prometheus.conf, the loader starts our metrics after res_prometheus,
+    at boot; and they do not hold res_stasis_broadcast."""
+    if target != "ours":
+        pytest.skip("our metrics module only")
+    with Minimal(target, ari_files(**{"prometheus.conf": PROMETHEUS})) as pbx:
+        assert pbx.running(METRICS), pbx.cli("module show like stasis_broadcast")
+        pbx.assert_claimed()
+        assert re.search(r"^asterisk_stasis_broadcast_outcomes_total\{outcome=\"claimed\"\} 1$",
+                         pbx.metrics(), re.M)
+        for module in OURS[::-1]:
+            pbx.cli(f"module unload {module}")
+            assert not pbx.running(module)
+        assert not pbx.our_metrics_shown() and pbx.metrics() is not None
+        for module in OURS:
+            pbx.cli(f"module load {module}")
+        wait_until(pbx.our_metrics_shown, what="our metrics once res_stasis_broadcast is back")
         pbx.assert_claimed()
 
 

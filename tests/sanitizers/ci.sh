@@ -22,7 +22,7 @@ status=0
 # Every instance boots in about 45 s under the sanitizers (the slow unwinding
 # that gives allocations their whole stack): the suite runs in its session
 # instance, plus res_prometheus loaded and unloaded under ours in a minimal
-# one (module_watch.c at work), not every configuration and not against the
+# one (our metrics module, which requires it), not every configuration and not against the
 # stock modules.
 python3 -m pytest tests/e2e -m "not instance" -p no:cacheprovider -q -rf "$@" || status=$?
 python3 -m pytest tests/e2e/test_load.py -k "ours and loaded_later" \

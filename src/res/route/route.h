@@ -95,7 +95,7 @@ struct route_uri {
 	/*! What the HTTP server sees; its callback and data are set by uris.c */
 	struct ast_http_uri http;
 	/*!
-	 * \brief Serve one request (counted while it runs).
+	 * \brief Serve one request (counted while it runs: inflight.h).
 	 * \param trailing_slash the URL had a '/' after the URI's path
 	 */
 	int (*serve)(struct ast_tcptls_session_instance *ser, const struct ast_http_uri *urih,

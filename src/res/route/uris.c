@@ -16,9 +16,8 @@
  * everywhere else.
  *
  * The HTTP server releases its URI list before it calls a route, so unlinking
- * a URI does not mean nobody is inside it. Requests in progress are therefore
- * counted, and unloading waits for the count to reach zero before the
- * module's code can go away.
+ * a URI does not mean nobody is inside it: requests in progress are counted,
+ * and unloading waits for them (inflight.h).
  */
 
 #include "asterisk.h"
@@ -29,14 +28,15 @@
 #include "asterisk/lock.h"
 #include "asterisk/utils.h"
 
+#include "inflight.h"
 #include "route.h"
 
 /*! Guards \c linked and the link state of the URIs. */
 AST_MUTEX_DEFINE_STATIC(link_lock);
 /*! Whether the URIs are linked now */
 static int linked;
-/*! Requests inside one of our URIs (atomic) */
-static int in_flight;
+/*! Requests inside one of our URIs */
+static struct inflight in_flight = INFLIGHT_INIT_VALUE;
 
 /*!
  * \brief The HTTP server's entry into a URI of ours.
@@ -53,17 +53,17 @@ static int uri_callback(struct ast_tcptls_session_instance *ser, const struct as
 	const struct route_uri *ours = urih->data;
 	int res;
 
-	ast_atomic_fetchadd_int(&in_flight, +1);
+	inflight_enter(&in_flight);
 	res = ours->serve(ser, urih, uri[-1] == '/', method, get_params, headers);
-	ast_atomic_fetchadd_int(&in_flight, -1);
+	inflight_leave(&in_flight);
 	return res;
 }
 
 void route_uris_follow(struct route_uri *uris, int count, int enabled)
 {
 	int i;
+	SCOPED_MUTEX(lock, &link_lock);
 
-	ast_mutex_lock(&link_lock);
 	if (enabled && !linked) {
 		for (i = 0; i < count; i++) {
 			uris[i].http.callback = uri_callback;
@@ -80,23 +80,12 @@ void route_uris_follow(struct route_uri *uris, int count, int enabled)
 		ast_verb(2, "ARI is disabled: StasisBroadcast serves no /ari URI either\n");
 	}
 	linked = enabled;
-	ast_mutex_unlock(&link_lock);
 }
 
 void route_uris_unload(struct route_uri *uris, int count)
 {
-	int waited_ms = 0;
-
 	route_uris_follow(uris, count, 0);
-
-	/* A claim request finishes in microseconds; a docs request in less
-	 * than a millisecond. Wait, and say so if something takes longer. */
-	while (ast_atomic_fetchadd_int(&in_flight, 0) > 0) {
-		if (waited_ms++ == 1000) {
-			ast_log(LOG_WARNING, "Still waiting for HTTP requests in the claim route\n");
-		}
-		usleep(1000);
-	}
+	inflight_wait_idle(&in_flight);
 }
 
 void route_respond(struct ast_tcptls_session_instance *ser, enum ast_http_method method,

@@ -102,12 +102,11 @@ static void follow_enabled(void)
 	}
 }
 
-static int follow_res_ari(int running, enum module_change change)
+static void follow_res_ari(enum module_change change)
 {
-	if (running && (change == MODULE_LOADED || change == MODULE_RELOADED)) {
+	if (change == MODULE_LOADED || change == MODULE_RELOADED) {
 		follow_enabled();
 	}
-	return 0;
 }
 
 const struct module_follower claim_docs_follower = {

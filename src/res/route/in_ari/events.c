@@ -34,21 +34,27 @@
  * there at all when res_ari_events does not run:
  *
  *  - Order. ast_ari_add_handler() appends. At boot we come first: we are a
- *    load-order module and res_ari_events is not. Loaded by hand afterwards
- *    (or with res_ari_events preloaded) we come second, and we refresh
- *    res_ari_events (unload it and load it again) once the loader is free: its
- *    handler is then added after ours. Whether ours is the one ARI finds is
- *    asked of ARI itself (an OPTIONS on events/claim, as a test invocation),
- *    never assumed; when it still is not, the log says so.
+ *    load-order module and res_ari_events is not, and a res_ari_events loaded
+ *    by hand later comes after us too. Only a res_ari_events already running
+ *    when we load (we were loaded by hand after it, or it was preloaded) is
+ *    found first: our load then refreshes it (unloads it and loads it again,
+ *    the loader being ours during our load), which puts its handler after
+ *    ours. Measured on 20.19.0 with an application connected and a call in
+ *    its Stasis: the application stays connected and registered through the
+ *    refresh (its WebSocket belongs to res_ari on these releases), the call
+ *    and its events carry on, and only requests made in the refresh's few
+ *    milliseconds find no events resource. Whether ours is the one ARI
+ *    finds is asked of ARI itself (an OPTIONS on events/claim, as a test
+ *    invocation), never assumed; when it still is not, the log says so.
  *  - Presence. While res_ari_events does not run, our resource's path segment
  *    is one that never matches (ARI splits paths at '/', and ours contains
  *    one), so /ari/events answers as it would without us: 404. It stays in the
  *    tree, where it keeps its place ahead of a res_ari_events loaded later.
  *
- * module_watch.c calls the follower below whenever res_ari_events may have
- * changed. The handler structures are ours and static; ARI copies only
+ * module_watch.c calls the follower below whenever res_ari_events was loaded
+ * or unloaded. The handler structures are ours and static; ARI copies only
  * pointers to them, and reads path_segment as it matches (a pointer store,
- * atomic here).
+ * atomic here). Requests inside our callbacks are counted (inflight.h).
  */
 
 #include "asterisk.h"
@@ -61,13 +67,15 @@
 #include "asterisk/strings.h"
 #include "asterisk/utils.h"
 
+#include "inflight.h"
+#include "host.h"
 #include "in_ari.h"
 
 /*! How many values a "source" parameter may have (res_ari_events' limit) */
 #define MAX_SOURCES 128
 
-/*! Requests inside one of our callbacks (atomic) */
-static int in_flight;
+/*! Requests inside one of our callbacks */
+static struct inflight in_flight = INFLIGHT_INIT_VALUE;
 
 /*! \brief The values of a user event's "source", however they came. */
 struct event_sources {
@@ -155,7 +163,7 @@ static void user_event_cb(struct ast_tcptls_session_instance *ser,
 	const char *event_name = ast_variable_find_in_list(path_vars, "eventName");
 	struct ast_json *field;
 
-	ast_atomic_fetchadd_int(&in_flight, +1);
+	inflight_enter(&in_flight);
 	if (sources_from_query(get_params, &sources, response)) {
 		goto done;
 	}
@@ -197,7 +205,7 @@ static void user_event_cb(struct ast_tcptls_session_instance *ser,
 	}
 done:
 	ast_free(sources.parsed);
-	ast_atomic_fetchadd_int(&in_flight, -1);
+	inflight_leave(&in_flight);
 }
 
 /*! \brief POST events/claim */
@@ -205,9 +213,9 @@ static void claim_cb(struct ast_tcptls_session_instance *ser,
 	struct ast_variable *get_params, struct ast_variable *path_vars,
 	struct ast_variable *headers, struct ast_json *body, struct ast_ari_response *response)
 {
-	ast_atomic_fetchadd_int(&in_flight, +1);
+	inflight_enter(&in_flight);
 	claim_answer(get_params, body, response);
-	ast_atomic_fetchadd_int(&in_flight, -1);
+	inflight_leave(&in_flight);
 }
 
 static struct stasis_rest_handlers events_user_event_name = {
@@ -251,34 +259,53 @@ static void set_served(int serve)
 }
 
 /*!
- * \brief Ask ARI whose "events" it finds: an OPTIONS on events/claim, as a
- *        test invocation (no credentials, nothing logged), is answered with
- *        the methods only if the claim is ours.
- * \retval 1 ours \retval 0 someone else's \retval -1 ARI cannot tell yet
+ * \brief An OPTIONS on \a path, as a test invocation of ARI (no credentials,
+ *        nothing logged): the status ARI answers.
  */
-static int ari_finds_ours(void)
+static int ari_options(const char *path)
 {
 	struct ast_ari_response response = { .fd = -1 };
-	int found;
 
 	response.headers = ast_str_create(80);
 	if (!response.headers) {
 		return -1;
 	}
-	ast_ari_invoke(NULL, ARI_INVOKE_SOURCE_TEST, NULL, "events/claim", AST_HTTP_OPTIONS,
+	ast_ari_invoke(NULL, ARI_INVOKE_SOURCE_TEST, NULL, path, AST_HTTP_OPTIONS,
 		NULL, NULL, ast_json_null(), &response);
-	found = response.response_code == 204 ? 1 : response.response_code == 404 ? 0 : -1;
 	ast_free(response.headers);
 	ast_json_unref(response.message);
-	return found;
+	return response.response_code;
 }
 
-/*! Guarded by module_watch.c (calls never overlap): what we last logged */
+/*!
+ * \brief Ask ARI whose "events" it finds: our claim answers OPTIONS with
+ *        its methods; res_ari_events' events resource has no claim.
+ * \retval 1 ours \retval 0 someone else's \retval -1 ARI cannot tell yet
+ */
+static int ari_finds_ours(void)
+{
+	int code = ari_options("events/claim");
+
+	return code == 204 ? 1 : code == 404 ? 0 : -1;
+}
+
+/*!
+ * \brief Whether res_ari_events runs, asked of ARI: with ours hidden for the
+ *        question, is there an events resource with user events? Leaves ours
+ *        hidden; a request meanwhile finds theirs, or none, as without us.
+ */
+static int res_ari_events_runs(void)
+{
+	set_served(0);
+	return ari_options("events/user/any") != 404;
+}
+
+/*! Only touched by follow_res_ari_events(), whose calls never overlap: what
+ *  we last logged */
 static enum events_state {
 	STATE_UNKNOWN,
 	STATE_SERVED,
 	STATE_HIDDEN,
-	STATE_REFRESHING,
 	STATE_SHADOWED,
 } state;
 
@@ -292,44 +319,36 @@ static int state_becomes(enum events_state next)
 	return 1;
 }
 
-static int follow_res_ari_events(int running, enum module_change change)
+static void follow_res_ari_events(enum module_change change)
 {
-	int ours;
+	int runs;
 
-	set_served(running);
-	if (!running) {
-		/* At boot res_ari_events loads after us: say nothing until it had
-		 * its chance (FullyBooted). */
-		if (ast_fully_booted && state_becomes(STATE_HIDDEN)) {
+	if (change == MODULE_CHECK && !ast_fully_booted) {
+		/* At boot res_ari_events loads after us, announcing nothing: ours
+		 * serves until FullyBooted brings another look. */
+		set_served(1);
+		return;
+	}
+	runs = change == MODULE_CHECK ? res_ari_events_runs() : change != MODULE_UNLOADED;
+	set_served(runs);
+	if (!runs) {
+		if (state_becomes(STATE_HIDDEN)) {
 			ast_log(LOG_NOTICE, "res_ari_events is not running: ARI has no events resource, "
 				"so no application can connect, nor claim a StasisBroadcast call\n");
 		}
-		return 0;
+		return;
 	}
-	ours = ari_finds_ours();
-	if (ours == 1) {
+	if (ari_finds_ours() != 0) {
 		if (state_becomes(STATE_SERVED)) {
 			ast_verb(2, "StasisBroadcast serves POST /ari/events/claim inside ARI's events "
 				"resource: over HTTP, REST over WebSocket and outbound WebSockets\n");
 		}
-		return 0;
-	}
-	if (ours < 0) {
-		/* Not booted yet: FullyBooted brings another look. */
-		return 0;
-	}
-	if (state_becomes(STATE_REFRESHING)) {
-		ast_log(LOG_NOTICE, "res_ari_events was loaded before res_stasis_broadcast, so ARI "
-			"finds its events resource first and answers every claim 404: refreshing "
-			"res_ari_events, whose resource then comes after ours\n");
-		return 1;
+		return;
 	}
 	if (state_becomes(STATE_SHADOWED)) {
-		ast_log(LOG_ERROR, "POST /ari/events/claim is NOT served: ARI still finds "
-			"res_ari_events' events resource first. 'module refresh res_ari_events.so' "
-			"puts ours first.\n");
+		ast_log(LOG_ERROR, "POST /ari/events/claim is NOT served: ARI finds res_ari_events' "
+			"events resource first. 'module refresh res_ari_events.so' puts ours first.\n");
 	}
-	return 0;
 }
 
 const struct module_follower claim_events_follower = {
@@ -340,22 +359,26 @@ const struct module_follower claim_events_follower = {
 int claim_events_load(void)
 {
 	state = STATE_UNKNOWN;
-	/* Served until we know res_ari_events does not run: at boot it loads
-	 * after us, and our first look (module_watch_start()) comes before. */
 	set_served(1);
-	return ast_ari_add_handler(&events);
+	if (ast_ari_add_handler(&events)) {
+		return -1;
+	}
+	if (ari_finds_ours() == 0) {
+		/* res_ari_events ran before us: its handler is first. The loader is
+		 * ours during our load; a refresh puts theirs after ours (see the
+		 * file's comment for what it does to connected applications). */
+		ast_log(LOG_NOTICE, "res_ari_events was loaded before res_stasis_broadcast, so ARI "
+			"finds its events resource first: refreshing res_ari_events, whose "
+			"resource then comes after ours\n");
+		if (host_refresh_module("res_ari_events.so")) {
+			ast_log(LOG_ERROR, "Could not refresh res_ari_events.so\n");
+		}
+	}
+	return 0;
 }
 
 void claim_events_unload(void)
 {
-	int waited_ms = 0;
-
 	ast_ari_remove_handler(&events);
-	/* A claim or a user event takes microseconds. */
-	while (ast_atomic_fetchadd_int(&in_flight, 0) > 0) {
-		if (waited_ms++ == 1000) {
-			ast_log(LOG_WARNING, "Still waiting for ARI requests in the events resource\n");
-		}
-		usleep(1000);
-	}
+	inflight_wait_idle(&in_flight);
 }

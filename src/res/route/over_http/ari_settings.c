@@ -233,13 +233,12 @@ int ari_settings_reload(void)
 	return 0;
 }
 
-static int follow_res_ari(int running, enum module_change change)
+static void follow_res_ari(enum module_change change)
 {
-	if (running && (change == MODULE_LOADED || change == MODULE_RELOADED)
+	if ((change == MODULE_LOADED || change == MODULE_RELOADED)
 		&& settings_changed && !ari_settings_reload()) {
 		settings_changed();
 	}
-	return 0;
 }
 
 const struct module_follower ari_settings_follower = {
