@@ -40,7 +40,8 @@ INSTALL ?= install
 host_has = $(shell grep -qw '$(2)' $(ASTERISK_INCLUDE)/asterisk/$(1) 2>/dev/null && echo -DHOST_HAS_$(3))
 HOST_FLAGS = $(call host_has,stasis_app.h,stasis_app_is_registered,APP_IS_REGISTERED) \
 	$(call host_has,module.h,ast_refresh_resource,REFRESH_RESOURCE) \
-	$(call host_has,taskpool.h,ast_taskpool_serializer,TASKPOOL)
+	$(call host_has,taskpool.h,ast_taskpool_serializer,TASKPOOL) \
+	$(if $(call host_has,ari.h,is_websocket,X),-DHOST_TELLS_UNREGISTER)
 
 # How offers are sent (src/res/dispatch.c): empty for the product's design;
 # bench/floor.py builds the others (DISPATCH=lanes, taskpool, dialplan) to
@@ -52,19 +53,23 @@ DISPATCH_FLAGS = $(if $(DISPATCH),-DDISPATCH_$(shell echo '$(DISPATCH)' | tr a-z
 # header, once installed there, does not count: it carries a marker.
 HOST_API_HEADER := $(shell grep -L STASIS_BROADCAST_COMPAT_HEADER \
 	$(ASTERISK_INCLUDE)/asterisk/stasis_app_broadcast.h 2>/dev/null)
+# Which way we serve what we add beside ARI (src/res/route/route.h): our
+# additions to /ari/api-docs through ARI itself where ARI has ast_ari_invoke()
+# (its handlers say is_websocket from 20.14.0, 22.4.0, 23.0.0), else behind a
+# copy of ARI's request pipeline; and where Asterisk has no claim route, the
+# claim: inside ARI's handler tree, or as an HTTP URI beside ARI.
+ROUTE_SHARED = src/res/route/api_docs.c src/res/route/uris.c
+ARI_INVOKE := $(call host_has,ari.h,is_websocket,ARI_WEBSOCKET_HANDLERS)
 ifneq ($(HOST_API_HEADER),)
 # Its core documentation also has the stock StasisBroadcast (see src/app).
 HOST_FLAGS += -DHOST_HAS_STASIS_BROADCAST
+ROUTE_SOURCES = $(ROUTE_SHARED) src/res/route/in_ari/docs.c
 else
 # Our header comes before the host's directory, so a stray copy of the header
 # elsewhere on the include path (another version's) is never picked up.
 API_FLAGS = -Isrc/include/compat -DSTASIS_BROADCAST_OWN_ROUTE
 API_HEADER_DIR ?= $(ASTERISK_INCLUDE)/asterisk
-# Which way we serve the claim (src/res/route/route.h): inside ARI's handler
-# tree where ARI serves every transport through it (its handlers say
-# is_websocket from 20.14.0, 22.4.0, 23.0.0), else as an HTTP URI beside ARI.
-ROUTE_SHARED = src/res/route/claim_answer.c src/res/route/api_docs.c src/res/route/uris.c
-ifneq ($(call host_has,ari.h,is_websocket,ARI_WEBSOCKET_HANDLERS),)
+ifneq ($(ARI_INVOKE),)
 API_FLAGS += -DSTASIS_BROADCAST_CLAIM_IN_ARI
 ROUTE_SOURCES = $(ROUTE_SHARED) $(wildcard src/res/route/in_ari/*.c)
 else
@@ -83,7 +88,7 @@ LDFLAGS_MODULE = -shared -pthread
 BUILD ?= build
 RES_SOURCES = src/res/res_stasis_broadcast.c src/res/registry.c src/res/claim.c \
 	src/res/offer.c src/res/dispatch.c src/res/filter.c src/res/stats.c src/res/ami.c \
-	src/res/cli.c src/res/module_watch.c $(ROUTE_SOURCES)
+	src/res/cli.c src/res/module_watch.c src/res/handoff.c src/res/broadcasts.c $(ROUTE_SOURCES)
 RES_INTERNALS = src/res/registry.c src/res/claim.c src/res/offer.c src/res/dispatch.c \
 	src/res/filter.c src/res/stats.c
 APP_SOURCES = src/app/app_stasis_broadcast.c src/app/arguments.c

@@ -245,7 +245,58 @@ class App:
         try:
             self.ws.close()
         finally:
+            if threading.current_thread() is not self._reader:
+                self._reader.join(timeout=5)
+
+    def kill(self):
+        """Die as a crashed process does: the connection reset at once, no
+        WebSocket close frame (as the kernel resets the socket of a process
+        that died with data unread)."""
+        self.killed_at = time.monotonic()
+        sock = self.ws.sock
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+        if threading.current_thread() is not self._reader:
             self._reader.join(timeout=5)
+
+
+class Doomed(App):
+    """An application that claims every call it is offered and dies (kill())
+    at a chosen moment of the handoff: "claimed", as soon as its claim is
+    answered 204; "started", as soon as its StasisStart arrives; or, with
+    `after`, that many seconds after its StasisStart. It claims only the offer
+    numbered `offer` (the first, by default). With `over_ws` it claims down its
+    own WebSocket."""
+
+    def __init__(self, ari, name, when="claimed", after=0.0, offer=1, over_ws=False, **kwargs):
+        self.when = when
+        self.after = after
+        self.offer = offer
+        self.over_ws = over_ws
+        self.claims = {}
+        super().__init__(ari, name, on_event=Doomed._handle, **kwargs)
+
+    @staticmethod
+    def _handle(app, event):
+        kind = event.get("type")
+        if kind == "CallBroadcast" and event.get("offer", 1) == app.offer and not app.claims:
+            channel_id = event["channel"]["id"]
+            if app.over_ws:
+                app.send_rest("POST", app.claim_uri(channel_id), request_id=channel_id)
+                return
+            app.claims[channel_id] = app.claim(channel_id)
+            if app.claims[channel_id] == 204 and app.when == "claimed":
+                app.kill()
+        elif kind == "RESTResponse" and app.over_ws:
+            app.claims[event.get("request_id")] = event.get("status_code")
+            if event.get("status_code") == 204 and app.when == "claimed":
+                app.kill()
+        elif kind == "StasisStart" and app.when == "started":
+            if app.after:
+                threading.Timer(app.after, app.kill).start()
+            else:
+                app.kill()
 
 
 class OutboundServer:
@@ -352,8 +403,20 @@ class AsyncApp:
 def parse_outcome(fields):
     """[status, winner, recipients, elapsed_ms] as the dialplan reports them;
     recipients is None when the modules did not set the variable."""
-    status, winner, recipients, elapsed = fields
+    status, winner, recipients, elapsed = fields[:4]
     return [status, winner, int(recipients) if recipients else None, int(elapsed)]
+
+
+def parse_report(fields):
+    """Every variable the dialplan reports (dialplan.conf), by name: status,
+    winner, recipients, elapsed_ms, offers, declined, reason, score; a number
+    the modules did not set is None."""
+    names = ["offers", "declined", "reason", "score"]
+    report = dict(zip(["status", "winner", "recipients", "elapsed_ms"], parse_outcome(fields)))
+    report.update(zip(names, fields[4:] + [""] * (len(names) - len(fields[4:]))))
+    for name in ("offers", "declined", "score"):
+        report[name] = int(report[name]) if report[name] else None
+    return report
 
 
 def _matches(event, event_type, channel_id):
@@ -376,11 +439,18 @@ class Observer(App):
 
     def result(self, call, timeout=10.0, nth=0):
         """[status, winner, recipients, elapsed_ms] of the call's nth report."""
+        return parse_outcome(self._args(call, timeout, nth))
+
+    def report(self, call, timeout=10.0, nth=0):
+        """Every variable of the call's nth report, by name (parse_report())."""
+        return parse_report(self._args(call, timeout, nth))
+
+    def _args(self, call, timeout, nth):
         def nth_report():
             starts = [e for e in self.events if _matches(e, "StasisStart", call.channel_id)]
             return starts[nth] if len(starts) > nth else None
-        return parse_outcome(wait_until(nth_report, timeout, f"the outcome of call {call.id}",
-                                        cond=self._cond)["args"])
+        return wait_until(nth_report, timeout, f"the outcome of call {call.id}",
+                          cond=self._cond)["args"]
 
 
 class Racer(App):
@@ -390,7 +460,9 @@ class Racer(App):
     With `over_ws` it claims through its own WebSocket (a RESTRequest) instead
     of over HTTP; `claims` then fills in as the RESTResponses come back. With
     `release=False` it keeps the channels it wins until the test continues them
-    (so that every other claim meets a claimed broadcast: 409)."""
+    (so that every other claim meets a claimed broadcast: 409). `claim` may also
+    be a predicate of the CallBroadcast: claim only the offers it accepts
+    (`lambda e: e["offer"] >= 2`: only a call offered again)."""
 
     def __init__(self, ari, name, claim=True, over_ws=False, release=True, **kwargs):
         self.claims = {}
@@ -402,7 +474,7 @@ class Racer(App):
     @staticmethod
     def _handle(app, event):
         kind = event.get("type")
-        if kind == "CallBroadcast" and app.want:
+        if kind == "CallBroadcast" and (app.want(event) if callable(app.want) else app.want):
             channel_id = event["channel"]["id"]
             if app.over_ws:
                 app.send_rest("POST", app.claim_uri(channel_id), request_id=channel_id)

@@ -16,6 +16,8 @@
 
 #include "asterisk.h"
 
+#include <ctype.h>
+
 #include "asterisk/app.h"
 #include "asterisk/strings.h"
 #include "asterisk/utils.h"
@@ -62,6 +64,71 @@ static char *copy_for_separator(const char *data)
 	return copy;
 }
 
+/*!
+ * \brief Read an option's value in milliseconds, 0 to BROADCAST_MAX_OPTION_MS.
+ * \retval -1 it is not one (the caller warns)
+ */
+static int option_ms(const char *text, size_t length)
+{
+	int value = 0;
+	size_t i;
+
+	if (!length || length > 6) {
+		return -1;
+	}
+	for (i = 0; i < length; i++) {
+		if (!isdigit((unsigned char) text[i])) {
+			return -1;
+		}
+		value = value * 10 + (text[i] - '0');
+	}
+	return value <= BROADCAST_MAX_OPTION_MS ? value : -1;
+}
+
+/*!
+ * \brief Parse the options argument: letters as in Dial's options, a value in
+ *        parentheses where one is needed: g(ms) the handoff guard, w(ms) the
+ *        decision window.
+ */
+static void parse_options(const char *text, const char *chan_name,
+	struct stasis_broadcast_options *options)
+{
+	options->guard_ms = STASIS_BROADCAST_DEFAULT_GUARD_MS;
+	options->window_ms = 0;
+
+	while (text && *text) {
+		char letter = *text++;
+		const char *value = NULL;
+		size_t length = 0;
+		int ms;
+
+		if (*text == '(') {
+			const char *close = strchr(text, ')');
+
+			value = text + 1;
+			length = close ? (size_t) (close - value) : strlen(value);
+			text = close ? close + 1 : value + length;
+		}
+		if (letter != 'g' && letter != 'w') {
+			ast_log(LOG_WARNING, "%s: StasisBroadcast option '%c' is unknown; ignored\n",
+				chan_name, letter);
+			continue;
+		}
+		ms = value ? option_ms(value, length) : -1;
+		if (ms < 0) {
+			ast_log(LOG_WARNING, "%s: StasisBroadcast option %c() needs a number of "
+				"milliseconds from 0 to %d, as in %c(1500); ignored\n", chan_name, letter,
+				BROADCAST_MAX_OPTION_MS, letter);
+			continue;
+		}
+		if (letter == 'g') {
+			options->guard_ms = ms;
+		} else {
+			options->window_ms = ms;
+		}
+	}
+}
+
 /*! \brief Split "a:b:c" into the winner's arguments, keeping empty ones. */
 static int split_args(char *text, struct ast_vector_string *args)
 {
@@ -86,6 +153,7 @@ int broadcast_arguments_parse(const char *data, const char *chan_name,
 		AST_APP_ARG(app_filter);
 		AST_APP_ARG(args);
 		AST_APP_ARG(notify_claimed);
+		AST_APP_ARG(options);
 	);
 
 	memset(out, 0, sizeof(*out));
@@ -102,6 +170,7 @@ int broadcast_arguments_parse(const char *data, const char *chan_name,
 	out->timeout_ms = parse_timeout(parsed.timeout, chan_name);
 	out->app_filter = ast_strlen_zero(parsed.app_filter) ? NULL : parsed.app_filter;
 	out->notify_claimed = ast_true(parsed.notify_claimed) ? 1 : 0;
+	parse_options(parsed.options, chan_name, &out->options);
 	if (split_args(parsed.args, &out->args)) {
 		broadcast_arguments_free(out);
 		return -1;

@@ -7,7 +7,8 @@
 
 /*! \file
  *
- * \brief StasisBroadcast([timeout[,app_filter[,args[,notify_claimed]]]]) arguments.
+ * \brief StasisBroadcast([timeout[,app_filter[,args[,notify_claimed[,options]]]]])
+ *        arguments.
  */
 
 #ifndef STASIS_BROADCAST_ARGUMENTS_H
@@ -15,8 +16,12 @@
 
 #include "asterisk/vector.h"
 
+#include "stasis_broadcast_app.h"
+
 #define BROADCAST_DEFAULT_TIMEOUT_MS 500
 #define BROADCAST_MAX_TIMEOUT_MS 60000
+/*! The longest guard g() and window w() take, in milliseconds */
+#define BROADCAST_MAX_OPTION_MS 600000
 
 struct broadcast_arguments {
 	/*! Milliseconds to wait for a claim */
@@ -27,6 +32,8 @@ struct broadcast_arguments {
 	int notify_claimed;
 	/*! Arguments for the winner's StasisStart, split on ':' */
 	struct ast_vector_string args;
+	/*! The options argument: g(ms), w(ms) */
+	struct stasis_broadcast_options options;
 	/*! Owns the text every pointer above points into */
 	char *buffer;
 };
@@ -34,8 +41,9 @@ struct broadcast_arguments {
 /*!
  * \brief Parse the application's argument string.
  *
- * Bad values are not fatal: an out-of-range or non-numeric timeout logs a
- * warning naming \a chan_name and falls back to the default.
+ * Bad values are not fatal: an out-of-range or non-numeric timeout, an
+ * unknown option letter or an option's bad value logs a warning naming
+ * \a chan_name, and the default is used (the rest still applies).
  *
  * \retval 0 parsed; release with broadcast_arguments_free()
  * \retval -1 out of memory

@@ -30,7 +30,14 @@
 	5000000, 10000000, 30000000, 60000000, \
 }
 
-/*! \brief Every counter, each exact; together a near-instant view. */
+/*!
+ * \brief Every counter, each exact; together a near-instant view.
+ *
+ * Each offer of a call counts as a broadcast and ends one way (claimed, timed
+ * out, no recipients, nobody left, hung up, failed); an offer whose winner was
+ * lost counts as claimed, and the offer after it among the broadcasts and the
+ * re-offers.
+ */
 struct stasis_broadcast_stats {
 	long broadcasts;
 	long claimed;
@@ -38,9 +45,18 @@ struct stasis_broadcast_stats {
 	long no_recipients;
 	long hung_up;
 	long failed;
+	/*! Ended because every recipient declined or lost its connection */
+	long nobody_left;
+	/*! Offers made again after a winner was lost (counted in broadcasts too) */
+	long reoffers;
+	/*! Winners that lost their connection before they had the call */
+	long winners_lost;
 	long claims_won;
 	long claims_conflict;
 	long claims_not_found;
+	long declines_accepted;
+	long declines_conflict;
+	long declines_not_found;
 	long latency_count;
 	long latency_max_us;
 	long latency_sum_us;

@@ -74,9 +74,25 @@ static void metrics_write(struct ast_str **out)
 		PREFIX "outcomes_total{outcome=\"claimed\"} %ld\n"
 		PREFIX "outcomes_total{outcome=\"timed_out\"} %ld\n"
 		PREFIX "outcomes_total{outcome=\"no_recipients\"} %ld\n"
+		PREFIX "outcomes_total{outcome=\"nobody_left\"} %ld\n"
 		PREFIX "outcomes_total{outcome=\"hung_up\"} %ld\n"
 		PREFIX "outcomes_total{outcome=\"failed\"} %ld\n",
-		s.claimed, s.timed_out, s.no_recipients, s.hung_up, s.failed);
+		s.claimed, s.timed_out, s.no_recipients, s.nobody_left, s.hung_up, s.failed);
+
+	metric_header(out, "reoffers_total", "counter",
+		"Offers made again after a winner lost its connection (counted in broadcasts_total too).");
+	ast_str_append(out, 0, PREFIX "reoffers_total %ld\n", s.reoffers);
+
+	metric_header(out, "winners_lost_total", "counter",
+		"Winners that lost their connection before they had the call.");
+	ast_str_append(out, 0, PREFIX "winners_lost_total %ld\n", s.winners_lost);
+
+	metric_header(out, "declines_total", "counter", "Declines by result.");
+	ast_str_append(out, 0,
+		PREFIX "declines_total{result=\"accepted\"} %ld\n"
+		PREFIX "declines_total{result=\"conflict\"} %ld\n"
+		PREFIX "declines_total{result=\"not_found\"} %ld\n",
+		s.declines_accepted, s.declines_conflict, s.declines_not_found);
 
 	metric_header(out, "claims_total", "counter", "Claims by result.");
 	ast_str_append(out, 0,

@@ -30,9 +30,26 @@ void ami_broadcast_begin(struct broadcast *b, const char *app_filter, int timeou
 		"Recipients: %d\r\n"
 		"Candidates: %zu\r\n"
 		"AppFilter: %s\r\n"
-		"Timeout: %d\r\n",
+		"Timeout: %d\r\n"
+		"Offer: %d\r\n"
+		"Mode: %s\r\n"
+		"WindowMs: %d\r\n",
 		broadcast_channel_name(b), broadcast_channel_id(b), broadcast_recipients(b),
-		broadcast_candidate_count(b), S_OR(app_filter, ""), timeout_ms);
+		broadcast_candidate_count(b), S_OR(app_filter, ""), timeout_ms, broadcast_offer(b),
+		broadcast_window_ms(b) ? "best" : "first", broadcast_window_ms(b));
+}
+
+void ami_broadcast_winner_lost(struct broadcast *b)
+{
+	struct broadcast_view view;
+
+	broadcast_view(b, &view);
+	manager_event(EVENT_FLAG_CALL, "StasisBroadcastWinnerLost",
+		"Channel: %s\r\n"
+		"Uniqueid: %s\r\n"
+		"Winner: %s\r\n"
+		"Offer: %d\r\n",
+		broadcast_channel_name(b), broadcast_channel_id(b), view.winner, view.offer);
 }
 
 void ami_broadcast_claimed(struct broadcast *b)
@@ -66,6 +83,7 @@ static const char *end_status(const struct broadcast_view *view)
 		return "HANGUP";
 	case BROADCAST_TIMED_OUT:
 	case BROADCAST_NO_RECIPIENTS:
+	case BROADCAST_NOBODY_LEFT:
 		return "TIMEOUT";
 	case BROADCAST_OPEN:
 	case BROADCAST_ENDED:
@@ -77,17 +95,22 @@ static const char *end_status(const struct broadcast_view *view)
 void ami_broadcast_end(struct broadcast *b)
 {
 	struct broadcast_view view;
+	struct stasis_broadcast_outcome outcome;
 
 	broadcast_view(b, &view);
+	broadcast_outcome(b, &outcome);
 	manager_event(EVENT_FLAG_CALL, "StasisBroadcastEnd",
 		"Channel: %s\r\n"
 		"Uniqueid: %s\r\n"
 		"Status: %s\r\n"
 		"Winner: %s\r\n"
 		"Recipients: %d\r\n"
-		"DurationMs: %" PRId64 "\r\n",
+		"DurationMs: %" PRId64 "\r\n"
+		"Offers: %d\r\n"
+		"Declined: %d\r\n"
+		"Reason: %s\r\n",
 		broadcast_channel_name(b), broadcast_channel_id(b), end_status(&view), view.winner,
-		view.recipients, view.age_ms);
+		view.recipients, view.age_ms, view.offer, view.declined, outcome.reason);
 }
 
 void ami_broadcast_refused(struct ast_channel *chan, const char *app_filter)

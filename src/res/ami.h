@@ -20,6 +20,13 @@
 /*! \brief StasisBroadcastBegin: the call was offered. */
 void ami_broadcast_begin(struct broadcast *b, const char *app_filter, int timeout_ms);
 
+/*!
+ * \brief StasisBroadcastWinnerLost: the winner lost its connection before it
+ *        had the call; it is offered again (a StasisBroadcastBegin with the
+ *        next Offer) or, nobody left, goes back to the dialplan.
+ */
+void ami_broadcast_winner_lost(struct broadcast *b);
+
 /*! \brief StasisBroadcastClaimed: a claim won; the channel goes to the winner. */
 void ami_broadcast_claimed(struct broadcast *b);
 

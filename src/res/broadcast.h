@@ -48,6 +48,7 @@ enum broadcast_state {
 	BROADCAST_TIMED_OUT,      /*!< the timeout passed with no claim */
 	BROADCAST_HUNG_UP,        /*!< the caller hung up before any claim */
 	BROADCAST_NO_RECIPIENTS,  /*!< nobody was offered the call */
+	BROADCAST_NOBODY_LEFT,    /*!< every recipient declined or lost its connection */
 	BROADCAST_ENDED,          /*!< cleaned up or replaced while still open */
 };
 

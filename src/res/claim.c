@@ -19,6 +19,8 @@
  *  - the timeout      (the channel's dialplan thread, in broadcast_wait())
  *  - a hangup         (noticed by the dialplan thread, or by a claim)
  *  - nobody to offer  (the dispatch, when the last send returns unheard)
+ *  - nobody left      (a decline, or a recipient's connection lost, when no
+ *                      recipient is left who may claim)
  *  - its end          (cleanup on the dialplan thread, or a new broadcast
  *                      on the same channel; unload waits for both)
  *
@@ -45,6 +47,15 @@
  * send was still on the way to finding no handler: a call handed to an
  * application that never saw it. And as every winner's send has returned,
  * StasisStart can never overtake its CallBroadcast.
+ *
+ * After the claim comes the handoff: the dialplan thread hands the channel to
+ * the winner (stasis_app_exec()), and a winner that loses its connection
+ * before that, or within the guard after it, gives the call back, to be
+ * offered again to who is left (broadcast_next_offer()). How a lost
+ * connection is learnt and how the winner is made to let the channel go is
+ * handoff.c's; what it means for the call is decided here, under the same
+ * lock: the winner is lost at most once, and the call comes back only if it
+ * never got the channel or was made to let it go.
  *
  * The dialplan thread never polls: it sleeps in ast_waitfor_nandfds() on the
  * channel and on the broadcast's alert pipe. A claim (or a close from another
@@ -74,6 +85,7 @@
 
 #include "claim.h"
 #include "host.h"
+#include "offer.h"
 #include "registry.h"
 #include "stats.h"
 
@@ -97,6 +109,17 @@ struct broadcast_recipient {
 	unsigned int live:1;
 	/*! CallClaimed is owed, to be sent right after its CallBroadcast */
 	unsigned int notify:1;
+	/*! It declined the call: it may not claim it */
+	unsigned int declined:1;
+	/*! Its connection was lost after the offer: no longer a recipient */
+	unsigned int dropped:1;
+};
+
+/*! \brief Where the channel is in the handoff to the winner. */
+enum handoff_state {
+	HANDOFF_NONE,       /*!< not handed over (yet) */
+	HANDOFF_IN_STASIS,  /*!< in the winner's Stasis, or entering it */
+	HANDOFF_DONE,       /*!< back from Stasis */
 };
 
 struct broadcast {
@@ -106,10 +129,16 @@ struct broadcast {
 	char channel_id[AST_MAX_UNIQUEID];
 	/*! Channel name at broadcast time, for log lines and the CLI */
 	char channel_name[AST_CHANNEL_NAME];
-	/*! When the broadcast began (the CallBroadcast timestamp) */
+	/*! When this offer began (the CallBroadcast timestamp) */
 	struct timeval started;
 	/*! STASIS_BROADCAST_FLAG_* given by the caller */
 	unsigned int flags;
+	/*! The dialplan's options (guard, window) */
+	struct stasis_broadcast_options options;
+	/*! Which offer of the call: 1, then one more for each that came back */
+	int offer;
+	/*! Recipients that declined the call's earlier offers */
+	int declined_before;
 	/*! Wakes the dialplan thread in broadcast_wait() when the state changes */
 	int alert_pipe[2];
 	/*! Signalled under the lock when a send returns or the state changes */
@@ -130,6 +159,16 @@ struct broadcast {
 	int live_count;
 	/*! broadcast_recipients() once the broadcast ended (fixed then) */
 	int final_recipients;
+	/*! Recipients that declined this offer */
+	int declined;
+	/*! The handoff to the winner */
+	enum handoff_state handoff;
+	/*! Until when a winner in Stasis that loses its connection gives the call back */
+	struct timeval guard_until;
+	/*! The winner lost its connection before it had the call for good */
+	unsigned int winner_lost:1;
+	/*! ... and was made to let the channel go (handoff.c) */
+	unsigned int evicted:1;
 	/*! The CallClaimed owed to recipients whose send is still out */
 	struct ast_json *claimed_event;
 	/*! STASISSTATUS as the dialplan application reported it, "" if it did not */
@@ -153,7 +192,9 @@ static void broadcast_destructor(void *obj)
 	AST_VECTOR_FREE(&b->recipients);
 }
 
-struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
+/*! \brief A new open broadcast of \a chan's offer number \a offer. */
+static struct broadcast *broadcast_create(struct ast_channel *chan, unsigned int flags,
+	const struct stasis_broadcast_options *options, int offer,
 	const struct ast_vector_const_string *names)
 {
 	struct broadcast *b;
@@ -184,6 +225,8 @@ struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
 	ast_channel_unlock(chan);
 	b->started = ast_tvnow();
 	b->flags = flags;
+	b->options = *options;
+	b->offer = offer;
 	b->state = BROADCAST_OPEN;
 	b->sends_out = AST_VECTOR_SIZE(names);
 
@@ -200,6 +243,57 @@ struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
 	return b;
 }
 
+struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
+	const struct stasis_broadcast_options *options, const struct ast_vector_const_string *names)
+{
+	static const struct stasis_broadcast_options defaults = {
+		.guard_ms = STASIS_BROADCAST_DEFAULT_GUARD_MS,
+	};
+
+	return broadcast_create(chan, flags, options ? options : &defaults, 1, names);
+}
+
+/*! \brief Whether \a r may still be offered the call again (not \a winner). */
+static int still_offerable(const struct broadcast_recipient *r, const char *winner)
+{
+	return (!r->returned || r->live) && !r->declined && !r->dropped
+		&& strcmp(r->name, S_OR(winner, ""));
+}
+
+struct broadcast *broadcast_next_offer(struct broadcast *previous, struct ast_channel *chan)
+{
+	struct ast_vector_const_string names;
+	struct broadcast *next = NULL;
+	int declined;
+	size_t i;
+
+	if (AST_VECTOR_INIT(&names, AST_VECTOR_SIZE(&previous->recipients))) {
+		return NULL;
+	}
+	ao2_lock(previous);
+	for (i = 0; i < AST_VECTOR_SIZE(&previous->recipients); i++) {
+		const struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&previous->recipients, i);
+
+		/* Names are immutable: borrowed while we hold previous. */
+		if (still_offerable(r, previous->winner)) {
+			AST_VECTOR_APPEND(&names, r->name);
+		}
+	}
+	declined = previous->declined_before + previous->declined;
+	ao2_unlock(previous);
+
+	if (AST_VECTOR_SIZE(&names)) {
+		offer_shuffle(&names);
+		next = broadcast_create(chan, previous->flags, &previous->options, previous->offer + 1,
+			&names);
+	}
+	if (next) {
+		next->declined_before = declined;
+	}
+	AST_VECTOR_FREE(&names);
+	return next;
+}
+
 const char *broadcast_channel_id(const struct broadcast *b)
 {
 	return b->channel_id;
@@ -213,6 +307,16 @@ const char *broadcast_channel_name(const struct broadcast *b)
 struct timeval broadcast_started(const struct broadcast *b)
 {
 	return b->started;
+}
+
+int broadcast_offer(const struct broadcast *b)
+{
+	return b->offer;
+}
+
+int broadcast_window_ms(const struct broadcast *b)
+{
+	return b->options.window_ms;
 }
 
 int broadcast_notifies_claimed(const struct broadcast *b)
@@ -249,6 +353,45 @@ static struct broadcast_recipient *recipient_find(struct broadcast *b, const cha
 static int recipients_locked(struct broadcast *b)
 {
 	return b->state == BROADCAST_OPEN ? b->live_count + b->sends_out : b->final_recipients;
+}
+
+/*! \brief Whether \a r may claim now: a recipient that neither declined nor left. */
+static int may_claim(const struct broadcast_recipient *r)
+{
+	return r && r->live && !r->declined && !r->dropped;
+}
+
+/*!
+ * \brief Whether nobody is left who could claim: every send is back, and no
+ *        recipient may claim. Call with the lock held.
+ */
+static int nobody_left(struct broadcast *b)
+{
+	size_t i;
+
+	if (b->sends_out) {
+		return 0;
+	}
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		if (may_claim(AST_VECTOR_GET_ADDR(&b->recipients, i))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void broadcast_end_locked(struct broadcast *b, enum broadcast_state state);
+
+/*!
+ * \brief End an open broadcast that nobody is left to claim: nobody was a
+ *        recipient (BROADCAST_NO_RECIPIENTS), or every recipient declined or
+ *        lost its connection (BROADCAST_NOBODY_LEFT). Call with the lock held.
+ */
+static void end_if_nobody_left(struct broadcast *b)
+{
+	if (b->state == BROADCAST_OPEN && nobody_left(b)) {
+		broadcast_end_locked(b, b->live_count ? BROADCAST_NOBODY_LEFT : BROADCAST_NO_RECIPIENTS);
+	}
 }
 
 /* --- the one way out of BROADCAST_OPEN ------------------------------------------ */
@@ -342,9 +485,7 @@ struct ast_json *broadcast_send_returned(struct broadcast *b, size_t i, int live
 	r->live = live ? 1 : 0;
 	b->live_count += r->live;
 	b->sends_out--;
-	if (!b->sends_out && !b->live_count && b->state == BROADCAST_OPEN) {
-		broadcast_end_locked(b, BROADCAST_NO_RECIPIENTS);
-	}
+	end_if_nobody_left(b);
 	/* A claim by this recipient may be waiting to be decided. */
 	ast_cond_broadcast(&b->changed);
 	/* CallClaimed owed since the claim (broadcast_claimed_owed()): a copy of
@@ -384,10 +525,10 @@ int broadcast_claimed_owed(struct broadcast *b, struct ast_json *event,
 static enum claim_result claim_decide(struct broadcast *b, struct broadcast_recipient *recipient,
 	const char *app, int registered)
 {
-	if (!recipient || !recipient->live || !registered) {
+	if (!may_claim(recipient) || !registered) {
 		/* Not a recipient of this broadcast: filtered out by app_filter or
 		 * by its own event filter, not connected when it was offered, gone
-		 * since, or its send never came back (claimant_send_wait()). */
+		 * since, declined, or its send never came back (claimant_send_wait()). */
 		return CLAIM_NOT_FOUND;
 	}
 	if (b->state == BROADCAST_CLAIMED) {
@@ -433,50 +574,181 @@ static int claimant_send_wait(struct broadcast *b, struct broadcast_recipient *r
 	return 0;
 }
 
-enum claim_result broadcast_claim(const char *channel_id, const char *app, int64_t *latency_us)
+/*! \brief Decide a request of \a app's with the broadcast locked. */
+typedef enum claim_result (*request_decide)(struct broadcast *b,
+	struct broadcast_recipient *recipient, const char *app, int registered);
+
+/*!
+ * \brief A recipient's request (\a request: "claim", "decline"): find the
+ *        broadcast, wait for the claimant's own send, decide.
+ * \param[out] decided the broadcast, if one was found (the caller owns the
+ *             reference)
+ */
+static enum claim_result recipient_request(const char *channel_id, const char *app,
+	const char *request, request_decide decide, struct broadcast **decided)
 {
-	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
+	struct broadcast *b;
 	enum claim_result result;
 	int registered;
 	int send_stuck;
 
-	*latency_us = 0;
+	*decided = NULL;
 	if (ast_strlen_zero(channel_id) || ast_strlen_zero(app)) {
 		return CLAIM_NOT_FOUND;
 	}
 	b = broadcast_find(channel_id);
 	if (!b) {
-		ast_debug(3, "Claim by '%s' for channel '%s': no open broadcast\n", app, channel_id);
+		ast_debug(3, "A %s by '%s' for channel '%s': no open broadcast\n", request, app, channel_id);
 		return CLAIM_NOT_FOUND;
 	}
 
 	registered = host_app_is_registered(app);
-
-	ao2_lock(b);
 	{
+		SCOPED_AO2LOCK(lock, b);
 		/* The candidates never change; their flags are read under the lock. */
 		struct broadcast_recipient *recipient = recipient_find(b, app);
 
 		send_stuck = claimant_send_wait(b, recipient);
-		result = claim_decide(b, recipient, app, registered);
+		result = decide(b, recipient, app, registered);
 	}
-	if (result == CLAIM_WON) {
-		*latency_us = ast_tvdiff_us(b->claimed_at, b->started);
-	}
-	ao2_unlock(b);
 
 	if (send_stuck) {
-		ast_log(LOG_WARNING, "%s: claim by '%s' refused: its CallBroadcast send has not "
-			"returned after %d ms\n", b->channel_name, app, CLAIM_SEND_WAIT_MS);
+		ast_log(LOG_WARNING, "%s: %s by '%s' refused: its CallBroadcast send has not "
+			"returned after %d ms\n", b->channel_name, request, app, CLAIM_SEND_WAIT_MS);
 	}
-	if (result == CLAIM_WON) {
-		ast_debug(1, "%s: claimed by '%s' after %" PRId64 " us\n",
-			b->channel_name, app, *latency_us);
-	} else {
-		ast_debug(3, "%s: claim by '%s' refused (%s)\n", b->channel_name, app,
-			result == CLAIM_CONFLICT ? "already claimed" : "not eligible or not open");
-	}
+	ast_debug(result == CLAIM_WON ? 1 : 3, "%s: %s by '%s' %s\n", b->channel_name, request, app,
+		result == CLAIM_WON ? "accepted" : result == CLAIM_CONFLICT
+		? "refused: already claimed" : "refused: not eligible or not open");
+	*decided = b;
 	return result;
+}
+
+enum claim_result broadcast_claim(const char *channel_id, const char *app, int64_t *latency_us)
+{
+	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
+	enum claim_result result = recipient_request(channel_id, app, "claim", claim_decide, &b);
+
+	/* claimed_at never changes once the claim won. */
+	*latency_us = result == CLAIM_WON ? ast_tvdiff_us(b->claimed_at, b->started) : 0;
+	return result;
+}
+
+/*! \brief Decide a decline with the broadcast locked (see broadcast_decline()). */
+static enum claim_result decline_decide(struct broadcast *b,
+	struct broadcast_recipient *recipient, const char *app, int registered)
+{
+	int declined_before = recipient && recipient->live && recipient->declined && !recipient->dropped;
+
+	if ((!may_claim(recipient) && !declined_before) || !registered) {
+		return CLAIM_NOT_FOUND;
+	}
+	if (b->state == BROADCAST_CLAIMED) {
+		return CLAIM_CONFLICT;
+	}
+	if (b->state != BROADCAST_OPEN) {
+		return CLAIM_NOT_FOUND;
+	}
+	if (!recipient->declined) {
+		recipient->declined = 1;
+		b->declined++;
+		end_if_nobody_left(b);
+	}
+	return CLAIM_WON;
+}
+
+enum claim_result broadcast_decline(const char *channel_id, const char *app)
+{
+	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
+
+	return recipient_request(channel_id, app, "decline", decline_decide, &b);
+}
+
+/* --- a recipient's connection lost, and the handoff to the winner ------------- */
+
+/*! \brief Whether the winner, now lost, must give the call back. Lock held. */
+static int winner_gives_back(struct broadcast *b)
+{
+	switch (b->handoff) {
+	case HANDOFF_NONE:
+		/* Its StasisStart is not even sent. */
+		return 1;
+	case HANDOFF_IN_STASIS:
+		return b->options.guard_ms > 0 && ast_tvcmp(ast_tvnow(), b->guard_until) < 0;
+	case HANDOFF_DONE:
+		break;
+	}
+	return 0;
+}
+
+int broadcast_recipient_gone(struct broadcast *b, const char *app)
+{
+	struct broadcast_recipient *recipient;
+	SCOPED_AO2LOCK(lock, b);
+
+	recipient = recipient_find(b, app);
+	if (!recipient || !recipient->live || recipient->dropped) {
+		return 0;
+	}
+	recipient->dropped = 1;
+	ast_cond_broadcast(&b->changed);
+	end_if_nobody_left(b);
+
+	if (b->state != BROADCAST_CLAIMED || b->winner_lost || strcmp(b->winner, app)
+		|| !winner_gives_back(b)) {
+		return 0;
+	}
+	b->winner_lost = 1;
+	stats_winner_lost();
+	ast_log(LOG_NOTICE, "%s: winner '%s' lost its connection %s; the call will be offered "
+		"again\n", b->channel_name, app, b->handoff == HANDOFF_NONE
+		? "before its StasisStart" : "within the handoff guard");
+	return b->handoff == HANDOFF_IN_STASIS;
+}
+
+int broadcast_handoff_begin(struct broadcast *b)
+{
+	SCOPED_AO2LOCK(lock, b);
+
+	if (b->winner_lost) {
+		b->handoff = HANDOFF_DONE;
+		return -1;
+	}
+	b->handoff = HANDOFF_IN_STASIS;
+	b->guard_until = ast_tvadd(ast_tvnow(), ast_samp2tv(b->options.guard_ms, 1000));
+	return 0;
+}
+
+int broadcast_handoff_end(struct broadcast *b, int exec_result)
+{
+	SCOPED_AO2LOCK(lock, b);
+
+	b->handoff = HANDOFF_DONE;
+	ast_cond_broadcast(&b->changed);
+	/* A session the winner ended itself stands, even if it was lost then. */
+	return b->winner_lost && (exec_result || b->evicted);
+}
+
+int broadcast_evicting(struct broadcast *b)
+{
+	SCOPED_AO2LOCK(lock, b);
+
+	if (!b->winner_lost || b->evicted || b->handoff != HANDOFF_IN_STASIS) {
+		return 0;
+	}
+	b->evicted = 1;
+	return 1;
+}
+
+int broadcast_handoff_wait(struct broadcast *b, int ms)
+{
+	struct timeval until = ast_tvadd(ast_tvnow(), ast_samp2tv(ms, 1000));
+	struct timespec deadline = { .tv_sec = until.tv_sec, .tv_nsec = until.tv_usec * 1000 };
+	SCOPED_AO2LOCK(lock, b);
+
+	if (b->handoff == HANDOFF_IN_STASIS) {
+		ast_cond_timedwait(&b->changed, ao2_object_get_lockaddr(b), &deadline);
+	}
+	return b->handoff == HANDOFF_IN_STASIS;
 }
 
 /* --- the wait: timeout and hangup ------------------------------------------------ */
@@ -582,6 +854,13 @@ char *broadcast_winner(struct broadcast *b)
 	return b->winner ? ast_strdup(b->winner) : NULL;
 }
 
+int broadcast_may_claim(struct broadcast *b, const char *app)
+{
+	SCOPED_AO2LOCK(lock, b);
+
+	return b->state == BROADCAST_OPEN && may_claim(recipient_find(b, app));
+}
+
 int broadcast_report(struct broadcast *b, const char *status)
 {
 	SCOPED_AO2LOCK(lock, b);
@@ -596,11 +875,47 @@ void broadcast_view(struct broadcast *b, struct broadcast_view *view)
 
 	view->state = b->state;
 	view->recipients = recipients_locked(b);
+	view->offer = b->offer;
+	view->declined = b->declined_before + b->declined;
+	view->window_ms = b->options.window_ms;
 	ast_copy_string(view->winner, S_OR(b->winner, ""), sizeof(view->winner));
+	view->winner_lost = b->winner_lost;
 	view->claimed_at = b->claimed_at;
 	view->latency_us = b->winner ? ast_tvdiff_us(b->claimed_at, b->started) : 0;
 	view->age_ms = ast_tvdiff_ms(ast_tvnow(), b->started);
 	ast_copy_string(view->final_status, b->final_status, sizeof(view->final_status));
+}
+
+/*! \brief STASISBROADCAST_REASON for a broadcast that ended in \a state. */
+static const char *reason_of(const struct broadcast *b)
+{
+	switch (b->state) {
+	case BROADCAST_CLAIMED:
+		/* Lost, and not offered again: nobody was left to offer it to. */
+		return b->winner_lost ? "WINNER_LOST" : "CLAIMED";
+	case BROADCAST_HUNG_UP:
+		return "HANGUP";
+	case BROADCAST_NO_RECIPIENTS:
+		return "NO_RECIPIENTS";
+	case BROADCAST_NOBODY_LEFT:
+		return b->declined_before + b->declined ? "DECLINED" : "NO_RECIPIENTS";
+	case BROADCAST_OPEN:
+	case BROADCAST_TIMED_OUT:
+	case BROADCAST_ENDED:
+		break;
+	}
+	return "TIMEOUT";
+}
+
+void broadcast_outcome(struct broadcast *b, struct stasis_broadcast_outcome *out)
+{
+	SCOPED_AO2LOCK(lock, b);
+
+	memset(out, 0, sizeof(*out));
+	out->recipients = recipients_locked(b);
+	out->offers = b->offer;
+	out->declined = b->declined_before + b->declined;
+	ast_copy_string(out->reason, reason_of(b), sizeof(out->reason));
 }
 
 const char *broadcast_state_name(enum broadcast_state state)
@@ -616,6 +931,8 @@ const char *broadcast_state_name(enum broadcast_state state)
 		return "hung up";
 	case BROADCAST_NO_RECIPIENTS:
 		return "no recipients";
+	case BROADCAST_NOBODY_LEFT:
+		return "nobody left";
 	case BROADCAST_ENDED:
 		return "ended";
 	}

@@ -7,13 +7,13 @@
 
 /*! \file
  *
- * \brief claim.c: a broadcast's fields, every change of its state, and who
- *        may claim it.
+ * \brief claim.c: a broadcast's fields, every change of its state, who may
+ *        claim or decline it, and the handoff to its winner.
  *
  * A broadcast leaves BROADCAST_OPEN once, for good: claimed, timed out, hung
- * up, nobody to offer it to, or ended (replaced, cleaned up). All of it is
- * decided in claim.c, whichever thread asks; the other files call the
- * functions below.
+ * up, nobody to offer it to, nobody left (every recipient declined or lost
+ * its connection), or ended (replaced, cleaned up). All of it is decided in
+ * claim.c, whichever thread asks; the other files call the functions below.
  */
 
 #ifndef STASIS_BROADCAST_CLAIM_H
@@ -23,18 +23,31 @@
 #include "asterisk/json.h"
 #include "asterisk/vector.h"
 
+#include "stasis_broadcast_app.h"
+
 #include "broadcast.h"
 
 /* --- a broadcast and what never changes in it ------------------------------ */
 
 /*!
- * \brief Create an open broadcast of \a chan offering it to \a names (in that
- *        order), not yet registered.
+ * \brief Create the first, open broadcast of \a chan offering it to \a names
+ *        (in that order), not yet registered.
  * \param flags STASIS_BROADCAST_FLAG_* given by the caller
+ * \param options the dialplan's options (NULL: the defaults)
  * \return a new broadcast (the caller owns the reference), NULL without memory
  */
 struct broadcast *broadcast_alloc(struct ast_channel *chan, unsigned int flags,
-	const struct ast_vector_const_string *names);
+	const struct stasis_broadcast_options *options, const struct ast_vector_const_string *names);
+
+/*!
+ * \brief The next offer of a call that came back from \a previous's winner:
+ *        a new broadcast, not registered, offering it to the recipients of
+ *        \a previous that may still take it (connected, not declined, not
+ *        the winner), in a fresh random order.
+ * \return the new broadcast (the caller owns the reference), NULL when nobody
+ *         is left (or without memory)
+ */
+struct broadcast *broadcast_next_offer(struct broadcast *previous, struct ast_channel *chan);
 
 /*! \brief The channel's unique id: the registry key and the claim's channelId. */
 const char *broadcast_channel_id(const struct broadcast *b);
@@ -42,8 +55,14 @@ const char *broadcast_channel_id(const struct broadcast *b);
 /*! \brief The channel's name at broadcast time, for log lines and operators. */
 const char *broadcast_channel_name(const struct broadcast *b);
 
-/*! \brief When the broadcast began (the CallBroadcast timestamp). */
+/*! \brief When this offer began (the CallBroadcast timestamp). */
 struct timeval broadcast_started(const struct broadcast *b);
+
+/*! \brief Which offer of the call this is: 1 for the first. */
+int broadcast_offer(const struct broadcast *b);
+
+/*! \brief The decision window in milliseconds; 0 when the first claim wins. */
+int broadcast_window_ms(const struct broadcast *b);
 
 /*! \brief Whether the recipients are to be sent CallClaimed once it is claimed. */
 int broadcast_notifies_claimed(const struct broadcast *b);
@@ -71,7 +90,7 @@ struct broadcast *broadcast_unregister(const char *channel_id, struct broadcast 
 
 /*!
  * \brief Move an open broadcast to a final \a state from outside the race
- *        (a timeout, a hangup, an event that cannot be built, ...).
+ *        (a timeout, a hangup, ...).
  * \return the state the broadcast is in afterwards: \a state if it was open,
  *         otherwise whatever beat us to it (usually BROADCAST_CLAIMED).
  */
@@ -94,8 +113,8 @@ void broadcast_offer_failed(struct broadcast *b);
 /*!
  * \brief Candidate \a i's CallBroadcast hand-over returned; \a live: a live
  *        connection took it and let it through its event filter, so it is a
- *        recipient. The last one back with no recipient at all ends the
- *        broadcast (BROADCAST_NO_RECIPIENTS).
+ *        recipient. The last one back with nobody left to claim ends the
+ *        broadcast.
  * \return the CallClaimed this recipient is owed now (a copy of its own, the
  *         caller sends and drops it), or NULL
  */
@@ -127,12 +146,61 @@ int broadcast_claimed_owed(struct broadcast *b, struct ast_json *event,
 enum claim_result broadcast_claim(const char *channel_id, const char *app, int64_t *latency_us);
 
 /*!
- * \brief Wait on the dialplan thread of \a chan until a claim, the timeout
- *        or hangup ends broadcast \a b.
+ * \brief Decline the channel's broadcast for \a app: it will not claim it.
+ *
+ * Answers as a claim would for anyone who may not claim it (CLAIM_NOT_FOUND)
+ * and once it is claimed (CLAIM_CONFLICT); CLAIM_WON means declined (again,
+ * for a second decline). Once nobody is left who may claim, the broadcast
+ * ends (BROADCAST_NOBODY_LEFT) and the dialplan goes on at once.
+ */
+enum claim_result broadcast_decline(const char *channel_id, const char *app);
+
+/*!
+ * \brief Application \a app lost its connection (ARI unregistered it): it is
+ *        no longer a recipient of \a b.
+ *
+ * An open broadcast with nobody left ends. A winner lost before its
+ * StasisStart, or within the guard after it, gives the call back.
+ * \retval 1 the winner is in Stasis and must be sent back out of it
+ *         (the caller does: handoff.c)
+ */
+int broadcast_recipient_gone(struct broadcast *b, const char *app);
+
+/*!
+ * \brief Wait on the dialplan thread of \a chan until a claim, the timeout,
+ *        hangup or nobody left ends broadcast \a b.
  * \retval 0 claimed
  * \retval -1 timeout, hangup, or nobody to claim
  */
 int broadcast_wait(struct broadcast *b, struct ast_channel *chan, int timeout_ms);
+
+/* --- the handoff to the winner ------------------------------------------------- */
+
+/*!
+ * \brief The channel enters its winner's Stasis now; the guard begins.
+ * \retval 0 go ahead
+ * \retval -1 the winner is already lost: the call comes back
+ */
+int broadcast_handoff_begin(struct broadcast *b);
+
+/*!
+ * \brief The channel left Stasis (\a exec_result from stasis_app_exec()).
+ * \retval 1 the call came back: its winner was lost and it either never got
+ *         the channel or was made to let it go (broadcast_evicting())
+ */
+int broadcast_handoff_end(struct broadcast *b, int exec_result);
+
+/*!
+ * \brief Whether the lost winner is to be made to let the channel go now:
+ *        it is in Stasis and nobody has done it yet (then it is marked done).
+ */
+int broadcast_evicting(struct broadcast *b);
+
+/*!
+ * \brief Wait up to \a ms for the channel to leave its winner's Stasis.
+ * \retval 1 it is still there (or about to enter it)
+ */
+int broadcast_handoff_wait(struct broadcast *b, int ms);
 
 /* --- what the dialplan and operators are told ------------------------------- */
 
@@ -149,24 +217,38 @@ int broadcast_recipients(struct broadcast *b);
 /*! \brief The winning application (the caller ast_free()s it), NULL if none. */
 char *broadcast_winner(struct broadcast *b);
 
+/*! \brief Whether \a app may still claim \a b now (GET /ari/broadcasts?application=). */
+int broadcast_may_claim(struct broadcast *b, const char *app);
+
 /*!
  * \brief Record the STASISSTATUS the dialplan application ended with.
  * \retval 1 the broadcast was claimed and the Stasis session failed
  */
 int broadcast_report(struct broadcast *b, const char *status);
 
+/*! \brief Fill the channel variables' outcome of \a b (the call's last offer). */
+void broadcast_outcome(struct broadcast *b, struct stasis_broadcast_outcome *out);
+
 /*! \brief A consistent picture of a broadcast, for operators. */
 struct broadcast_view {
 	enum broadcast_state state;
 	/*! broadcast_recipients() */
 	int recipients;
+	/*! Which offer of the call (1 for the first) */
+	int offer;
+	/*! Recipients that declined, over every offer of the call */
+	int declined;
+	/*! The decision window (ms), 0 when the first claim wins */
+	int window_ms;
 	/*! The winning application, "" if none (truncated for display) */
 	char winner[256];
+	/*! Whether the winner lost its connection and gave the call back */
+	int winner_lost;
 	/*! When the winning claim was accepted (zero if none) */
 	struct timeval claimed_at;
 	/*! From the start of the broadcast to the winning claim, 0 if none */
 	int64_t latency_us;
-	/*! Milliseconds since the broadcast began */
+	/*! Milliseconds since this offer began */
 	int64_t age_ms;
 	/*! STASISSTATUS as the dialplan application reported it, "" if not yet */
 	char final_status[16];

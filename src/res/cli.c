@@ -21,7 +21,7 @@
 #include "operator.h"
 #include "stats.h"
 
-#define CHANNELS_FORMAT "%-40.40s %9s %10s %-13s %s\n"
+#define CHANNELS_FORMAT "%-40.40s %9s %5s %10s %8s %-13s %s\n"
 
 static char *handle_show_channels(struct ast_cli_entry *e, int cmd, struct ast_cli_args *a)
 {
@@ -35,8 +35,11 @@ static char *handle_show_channels(struct ast_cli_entry *e, int cmd, struct ast_c
 		e->usage =
 			"Usage: stasis broadcast show channels\n"
 			"       Lists the live broadcasts: the channel, how long ago it was offered\n"
-			"       (ms), to how many applications, its state (open, claimed, timed out,\n"
-			"       hung up, no recipients) and the winning application.\n";
+			"       (ms), which offer of the call it is (more than 1 when a winner lost\n"
+			"       its connection and the call was offered again), to how many\n"
+			"       applications, how many declined it, its state (open, claimed, timed\n"
+			"       out, hung up, no recipients, nobody left) and the winning application\n"
+			"       (\"lost\" after it when it lost its connection before it had the call).\n";
 		return NULL;
 	case CLI_GENERATE:
 		return NULL;
@@ -45,17 +48,22 @@ static char *handle_show_channels(struct ast_cli_entry *e, int cmd, struct ast_c
 		return CLI_SHOWUSAGE;
 	}
 
-	ast_cli(a->fd, CHANNELS_FORMAT, "Channel", "Age (ms)", "Recipients", "State", "Winner");
+	ast_cli(a->fd, CHANNELS_FORMAT, "Channel", "Age (ms)", "Offer", "Recipients", "Declined",
+		"State", "Winner");
 	it = broadcast_iterator();
 	for (; (b = ao2_iterator_next(&it)); ao2_ref(b, -1)) {
 		struct broadcast_view view;
-		char age[16], recipients[16];
+		char age[16], offer[8], recipients[16], declined[16], winner[272];
 
 		broadcast_view(b, &view);
-		snprintf(recipients, sizeof(recipients), "%d", view.recipients);
 		snprintf(age, sizeof(age), "%" PRId64, view.age_ms);
-		ast_cli(a->fd, CHANNELS_FORMAT, broadcast_channel_name(b), age, recipients,
-			broadcast_state_name(view.state), S_OR(view.winner, "-"));
+		snprintf(offer, sizeof(offer), "%d", view.offer);
+		snprintf(recipients, sizeof(recipients), "%d", view.recipients);
+		snprintf(declined, sizeof(declined), "%d", view.declined);
+		snprintf(winner, sizeof(winner), "%s%s", S_OR(view.winner, "-"),
+			view.winner_lost ? " (lost)" : "");
+		ast_cli(a->fd, CHANNELS_FORMAT, broadcast_channel_name(b), age, offer, recipients,
+			declined, broadcast_state_name(view.state), winner);
 		count++;
 	}
 	ao2_iterator_destroy(&it);
@@ -82,7 +90,9 @@ static char *handle_show_stats(struct ast_cli_entry *e, int cmd, struct ast_cli_
 		e->usage =
 			"Usage: stasis broadcast show stats\n"
 			"       Shows counts since the module loaded or the last reset: broadcasts\n"
-			"       and how they ended, claims by result, and the claim latency (from\n"
+			"       (each offer of a call, a re-offer after a lost winner included) and\n"
+			"       how they ended, winners that lost their connection before they had\n"
+			"       the call, claims and declines by result, and the claim latency (from\n"
 			"       the start of the broadcast to the accepted claim) percentiles.\n"
 			"       Percentiles are the upper bounds of histogram buckets.\n";
 		return NULL;
@@ -103,13 +113,20 @@ static char *handle_show_stats(struct ast_cli_entry *e, int cmd, struct ast_cli_
 	ast_cli(a->fd, "  claimed:             %ld\n", s.claimed);
 	ast_cli(a->fd, "  timed out:           %ld\n", s.timed_out);
 	ast_cli(a->fd, "  no recipients:       %ld\n", s.no_recipients);
+	ast_cli(a->fd, "  nobody left:         %ld\n", s.nobody_left);
 	ast_cli(a->fd, "  hung up:             %ld\n", s.hung_up);
 	ast_cli(a->fd, "  failed:              %ld\n", s.failed);
 	ast_cli(a->fd, "  live now:            %d\n", broadcast_count());
+	ast_cli(a->fd, "  re-offers:           %ld\n", s.reoffers);
+	ast_cli(a->fd, "Winners lost:          %ld\n", s.winners_lost);
 	ast_cli(a->fd, "Claims:\n");
 	ast_cli(a->fd, "  accepted (204):      %ld\n", s.claims_won);
 	ast_cli(a->fd, "  conflict (409):      %ld\n", s.claims_conflict);
 	ast_cli(a->fd, "  refused (404):       %ld\n", s.claims_not_found);
+	ast_cli(a->fd, "Declines:\n");
+	ast_cli(a->fd, "  accepted (204):      %ld\n", s.declines_accepted);
+	ast_cli(a->fd, "  conflict (409):      %ld\n", s.declines_conflict);
+	ast_cli(a->fd, "  refused (404):       %ld\n", s.declines_not_found);
 	ast_cli(a->fd, "Claim latency (broadcast start to accepted claim), %ld claims:\n",
 		s.latency_count);
 	print_latency(a->fd, "p50", stats_latency_percentile_us(&s, 500), "<= ");

@@ -91,6 +91,8 @@ static struct offer_sends *offer_sends_alloc(struct broadcast *b, struct ast_jso
 
 /*! Threads that help the dialplan thread send CallBroadcast. */
 #define DISPATCH_HELPERS 3
+/*! Up to this many candidates, one helper is enough (see sends_start()). */
+#define FEW_CANDIDATES 16
 /*! Buckets of the lane table (a power of two). */
 #define LANE_BUCKETS 1024
 
@@ -234,11 +236,13 @@ static void send_one(struct offer_sends *sends, struct ast_json *event, size_t i
 
 /*!
  * \brief Take candidates until none is left.
- * \param shared whether other threads send this offer too
+ * \param helper whether this is a helper thread: it sends from a copy of its
+ *        own, while the dialplan thread, which began the offer, sends from the
+ *        original at once
  */
-static void send_all(struct offer_sends *sends, int shared)
+static void send_all(struct offer_sends *sends, int helper)
 {
-	struct ast_json *event = shared ? ast_json_deep_copy(sends->event) : ast_json_ref(sends->event);
+	struct ast_json *event = helper ? ast_json_deep_copy(sends->event) : ast_json_ref(sends->event);
 	unsigned int i;
 
 	while ((i = __atomic_fetch_add(&sends->next, 1, __ATOMIC_RELAXED)) < sends->count) {
@@ -305,11 +309,20 @@ static void *helper_run(void *unused)
 	return NULL;
 }
 
+/*!
+ * \brief Send an offer: the dialplan thread at once, with helpers beside it.
+ *
+ * Each helper woken costs a wake-up and a copy of the event, which a few
+ * candidates do not repay; one helper is still needed, so that a candidate
+ * that stopped reading holds up no other. Many candidates share the sends
+ * among every helper.
+ */
 static void sends_start(struct offer_sends *sends)
 {
-	int shared = sends->count > 1 && !queue_add(sends, sends->count - 1);
+	int wanted = sends->count <= FEW_CANDIDATES ? 1 : sends->count - 1;
+	int shared = sends->count > 1 && !queue_add(sends, wanted);
 
-	send_all(sends, shared);
+	send_all(sends, 0);
 	if (shared) {
 		queue_remove(sends);
 	}

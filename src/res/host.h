@@ -62,4 +62,12 @@ static inline int host_refresh_module(const char *name)
 #endif
 }
 
+/*
+ * HOST_TELLS_UNREGISTER: stasis_app_unregister() asks every event source
+ * whether the application is subscribed to it, with no id, before it
+ * deactivates the application; so a module learns that an application's
+ * connection is gone (handoff.c). First in 20.14.0, 22.4.0 and 23.0.0, the
+ * releases whose ari.h says is_websocket: the Makefile sets it from that.
+ */
+
 #endif /* STASIS_BROADCAST_HOST_H */

@@ -50,7 +50,6 @@ int broadcast_candidates(const regex_t *filter, struct ast_vector_const_string *
 {
 	struct ao2_iterator it;
 	const char *name;
-	size_t i;
 
 	*apps = stasis_app_get_all();
 	if (!*apps) {
@@ -71,6 +70,14 @@ int broadcast_candidates(const regex_t *filter, struct ast_vector_const_string *
 	}
 	ao2_iterator_destroy(&it);
 
+	offer_shuffle(names);
+	return 0;
+}
+
+void offer_shuffle(struct ast_vector_const_string *names)
+{
+	size_t i;
+
 	/* Fisher-Yates: every order equally likely. */
 	for (i = AST_VECTOR_SIZE(names); i > 1; i--) {
 		size_t j = ast_random() % i;
@@ -79,7 +86,6 @@ int broadcast_candidates(const regex_t *filter, struct ast_vector_const_string *
 		AST_VECTOR_REPLACE(names, i - 1, AST_VECTOR_GET(names, j));
 		AST_VECTOR_REPLACE(names, j, swap);
 	}
-	return 0;
 }
 
 /*! \brief The channel's current snapshot (caller owns the reference). */
@@ -121,7 +127,11 @@ struct ast_json *offer_call_broadcast(struct broadcast *b, struct ast_channel *c
 
 	if (!event
 		|| ast_json_object_set(event, "caller", ast_json_string_create(snapshot->caller->number))
-		|| ast_json_object_set(event, "called", ast_json_string_create(snapshot->dialplan->exten))) {
+		|| ast_json_object_set(event, "called", ast_json_string_create(snapshot->dialplan->exten))
+		|| ast_json_object_set(event, "offer", ast_json_integer_create(broadcast_offer(b)))
+		|| ast_json_object_set(event, "mode",
+			ast_json_string_create(broadcast_window_ms(b) ? "best" : "first"))
+		|| ast_json_object_set(event, "window_ms", ast_json_integer_create(broadcast_window_ms(b)))) {
 		ast_json_unref(event);
 		return NULL;
 	}

@@ -33,8 +33,13 @@
 int broadcast_candidates(const regex_t *filter, struct ast_vector_const_string *names,
 	struct ao2_container **apps);
 
+/*! \brief Put \a names in a fresh random order (every order equally likely). */
+void offer_shuffle(struct ast_vector_const_string *names);
+
 /*!
- * \brief The CallBroadcast event of \a b (a new reference), NULL without memory.
+ * \brief The CallBroadcast event of \a b (a new reference), NULL without memory:
+ *        the channel, caller and called, which offer of the call it is, and
+ *        whether the first claim or the best one wins (mode, window_ms).
  * \param chan the channel, for its snapshot when Stasis has none yet
  */
 struct ast_json *offer_call_broadcast(struct broadcast *b, struct ast_channel *chan);
@@ -52,8 +57,9 @@ struct ast_json *offer_call_claimed(struct broadcast *b, struct ast_channel *cha
  * \a event is this thread's own: the message ARI is given is a top-level copy
  * of it, which ARI stamps with the application's name.
  *
- * \retval 1 a live ARI connection took it
- * \retval 0 nobody did (inactive application, or no memory for the copy)
+ * \retval 1 the application saw it: a live ARI connection took it, and the
+ *         application's event filter let it through
+ * \retval 0 it did not (inactive application, filtered out, or no memory)
  */
 int offer_send(struct ast_json *event, const char *app);
 

@@ -25,9 +25,12 @@
  *  - cli.c, ami.c  what operators see: CLI, AMI events
  *  - module_watch.c  the modules we work beside but cannot require, as they
  *                come and go (res_ari_events, res_ari's ari.conf)
- *  - route/      POST /ari/events/claim, served by us on Asterisk releases
- *                that predate Asterisk's own: inside ARI's handler tree from
- *                20.14/22.4/23.0, beside it before (see route/route.h)
+ *  - handoff.c   a winner's lost connection, and the call given back
+ *  - broadcasts.c  the claim API's answers, and /ari/broadcasts (claim,
+ *                decline, list) in ARI's handler tree
+ *  - route/      what we serve beside ARI: our /ari/api-docs, and POST
+ *                /ari/events/claim on Asterisk releases that predate
+ *                Asterisk's own (see route/route.h)
  *
  * On those releases the host has no <asterisk/stasis_app_broadcast.h> either;
  * the build then uses ours (src/include/compat), which declares the same API.
@@ -48,22 +51,22 @@
 #define AST_API_MODULE
 #include "asterisk/stasis_app_broadcast.h"
 #define AST_API_MODULE
-#include "stasis_broadcast_report.h"
+#include "stasis_broadcast_app.h"
 #define AST_API_MODULE
 #include "stasis_broadcast_stats.h"
 
 #include "ami.h"
+#include "broadcasts.h"
 #include "claim.h"
 #include "dispatch.h"
 #include "filter.h"
+#include "handoff.h"
 #include "module_watch.h"
 #include "offer.h"
 #include "operator.h"
 #include "registry.h"
-#include "stats.h"
-#ifdef STASIS_BROADCAST_OWN_ROUTE
 #include "route/route.h"
-#endif
+#include "stats.h"
 
 /*!
  * \brief Choose the recipients and create the broadcast, not yet registered.
@@ -71,7 +74,7 @@
  *         tells the operator: stasis_app_broadcast_refusal())
  */
 static struct broadcast *broadcast_prepare(struct ast_channel *chan, const char *app_filter,
-	unsigned int flags)
+	unsigned int flags, const struct stasis_broadcast_options *options)
 {
 	struct ast_vector_const_string names;
 	struct ao2_container *apps;
@@ -92,34 +95,105 @@ static struct broadcast *broadcast_prepare(struct ast_channel *chan, const char 
 	if (res) {
 		return NULL;
 	}
-	b = broadcast_alloc(chan, flags, &names);
+	b = broadcast_alloc(chan, flags, options, &names);
 	AST_VECTOR_FREE(&names);
 	ao2_ref(apps, -1);
 	return b;
 }
 
-int AST_OPTIONAL_API_NAME(stasis_app_broadcast_channel)(struct ast_channel *chan,
-	int timeout_ms, const char *app_filter, unsigned int flags)
+/*! \brief Send a registered offer, and tell the operators. */
+static void offer_made(struct broadcast *b, struct ast_channel *chan, const char *app_filter,
+	int timeout_ms)
+{
+	/* Returns once every recipient has been taken; see dispatch.c. */
+	broadcast_dispatch(b, chan);
+	ami_broadcast_begin(b, app_filter, timeout_ms);
+	ast_debug(1, "%s: offer %d to %zu candidate applications (timeout %d ms%s%s)\n",
+		broadcast_channel_name(b), broadcast_offer(b), broadcast_candidate_count(b), timeout_ms,
+		ast_strlen_zero(app_filter) ? "" : ", filter ", S_OR(app_filter, ""));
+}
+
+int AST_OPTIONAL_API_NAME(stasis_broadcast_offer)(struct ast_channel *chan, int timeout_ms,
+	const char *app_filter, unsigned int flags, const struct stasis_broadcast_options *options)
 {
 	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
 
 	if (!chan) {
 		return -1;
 	}
-	b = broadcast_prepare(chan, app_filter, flags);
+	b = broadcast_prepare(chan, app_filter, flags, options);
 	if (!b || broadcast_register(b)) {
 		stats_broadcast_failed();
 		ami_broadcast_refused(chan, app_filter);
 		return -1;
 	}
 	stats_broadcast_started();
+	offer_made(b, chan, app_filter, timeout_ms);
+	return 0;
+}
 
-	/* Returns once every recipient has been taken; see dispatch.c. */
-	broadcast_dispatch(b, chan);
-	ami_broadcast_begin(b, app_filter, timeout_ms);
-	ast_debug(1, "%s: offered to %zu candidate applications (timeout %d ms%s%s)\n",
-		broadcast_channel_name(b), broadcast_candidate_count(b), timeout_ms,
-		ast_strlen_zero(app_filter) ? "" : ", filter ", S_OR(app_filter, ""));
+int AST_OPTIONAL_API_NAME(stasis_app_broadcast_channel)(struct ast_channel *chan,
+	int timeout_ms, const char *app_filter, unsigned int flags)
+{
+	return stasis_broadcast_offer(chan, timeout_ms, app_filter, flags, NULL);
+}
+
+int AST_OPTIONAL_API_NAME(stasis_broadcast_reoffer)(struct ast_channel *chan, int timeout_ms)
+{
+	RAII_VAR(struct broadcast *, previous, NULL, ao2_cleanup);
+	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
+
+	previous = chan ? broadcast_find(ast_channel_uniqueid(chan)) : NULL;
+	b = previous ? broadcast_next_offer(previous, chan) : NULL;
+	if (!b || broadcast_register(b)) {
+		return -1;
+	}
+	stats_reoffered();
+	offer_made(b, chan, NULL, timeout_ms);
+	return 0;
+}
+
+/*! \brief The call came back from its winner: say so, once. */
+static void winner_lost(struct broadcast *b)
+{
+	RAII_VAR(char *, winner, broadcast_winner(b), ast_free);
+
+	ami_broadcast_winner_lost(b);
+	ast_verb(3, "%s: winner '%s' lost its connection before it had the call (offer %d)\n",
+		broadcast_channel_name(b), S_OR(winner, ""), broadcast_offer(b));
+}
+
+int AST_OPTIONAL_API_NAME(stasis_broadcast_handoff_begin)(const char *channel_id)
+{
+	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
+
+	if (!b || !broadcast_handoff_begin(b)) {
+		return 0;
+	}
+	winner_lost(b);
+	return -1;
+}
+
+int AST_OPTIONAL_API_NAME(stasis_broadcast_handoff_end)(const char *channel_id, int exec_result)
+{
+	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
+
+	if (!b || !broadcast_handoff_end(b, exec_result)) {
+		return 0;
+	}
+	winner_lost(b);
+	return 1;
+}
+
+int AST_OPTIONAL_API_NAME(stasis_broadcast_outcome)(const char *channel_id,
+	struct stasis_broadcast_outcome *out)
+{
+	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
+
+	if (!b) {
+		return -1;
+	}
+	broadcast_outcome(b, out);
 	return 0;
 }
 
@@ -171,13 +245,6 @@ void AST_OPTIONAL_API_NAME(stasis_app_broadcast_report)(const char *channel_id, 
 	}
 }
 
-int AST_OPTIONAL_API_NAME(stasis_app_broadcast_recipients)(const char *channel_id)
-{
-	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
-
-	return b ? broadcast_recipients(b) : -1;
-}
-
 int AST_OPTIONAL_API_NAME(stasis_app_broadcast_refusal)(const char *app_filter, char *why,
 	size_t len)
 {
@@ -209,9 +276,7 @@ void AST_OPTIONAL_API_NAME(stasis_app_broadcast_cleanup)(const char *channel_id)
 
 /*! The modules we work beside but cannot require (see module_watch.h). */
 static const struct module_follower *const followers[] = {
-#ifdef STASIS_BROADCAST_OWN_ROUTE
-	CLAIM_ROUTE_FOLLOWERS
-#endif
+	ROUTE_FOLLOWERS
 };
 
 static int unload_module(void)
@@ -224,9 +289,9 @@ static int unload_module(void)
 		return -1;
 	}
 	module_watch_stop();
-#ifdef STASIS_BROADCAST_OWN_ROUTE
-	claim_route_unload();
-#endif
+	route_unload();
+	broadcasts_resource_unload();
+	handoff_stop();
 	cli_unregister();
 	dispatch_stop();
 	broadcast_registry_cleanup();
@@ -236,9 +301,9 @@ static int unload_module(void)
 /*! \brief Undo a load that got part of the way (nothing is live yet). */
 static int load_failed(void)
 {
-#ifdef STASIS_BROADCAST_OWN_ROUTE
-	claim_route_unload();
-#endif
+	route_unload();
+	broadcasts_resource_unload();
+	handoff_stop();
 	cli_unregister();
 	dispatch_stop();
 	broadcast_registry_cleanup();
@@ -253,19 +318,15 @@ static int load_module(void)
 		return AST_MODULE_LOAD_DECLINE;
 	}
 	dispatch_start();
-#ifdef STASIS_BROADCAST_OWN_ROUTE
-#ifdef AST_DEVMODE
+#if defined(STASIS_BROADCAST_OWN_ROUTE) && defined(AST_DEVMODE)
 	/* Dev mode ARI checks every outgoing event against the models it was
 	 * built with, and this release's have no CallBroadcast or CallClaimed. */
 	ast_log(LOG_WARNING, "This Asterisk is a development-mode build (AST_DEVMODE): its ARI "
 		"replaces events it has no model for, so applications will NOT receive "
 		"CallBroadcast or CallClaimed. Use a release build (configure without --enable-dev-mode).\n");
 #endif
-	if (claim_route_load()) {
-		return load_failed();
-	}
-#endif
-	if (module_watch_start(followers, ARRAY_LEN(followers))) {
+	if (handoff_start() || broadcasts_resource_load() || route_load()
+		|| module_watch_start(followers, ARRAY_LEN(followers))) {
 		return load_failed();
 	}
 	return AST_MODULE_LOAD_SUCCESS;
@@ -273,9 +334,7 @@ static int load_module(void)
 
 static int reload_module(void)
 {
-#ifdef STASIS_BROADCAST_OWN_ROUTE
-	claim_route_reload();
-#endif
+	route_reload();
 	return 0;
 }
 

@@ -55,8 +55,37 @@ void stats_broadcast_ended(enum broadcast_state state)
 	case BROADCAST_HUNG_UP:
 		COUNT(hung_up, 1);
 		break;
+	case BROADCAST_NOBODY_LEFT:
+		COUNT(nobody_left, 1);
+		break;
 	case BROADCAST_OPEN:
 	case BROADCAST_ENDED:
+		break;
+	}
+}
+
+void stats_reoffered(void)
+{
+	COUNT(broadcasts, 1);
+	COUNT(reoffers, 1);
+}
+
+void stats_winner_lost(void)
+{
+	COUNT(winners_lost, 1);
+}
+
+void stats_decline_counted(enum claim_result result)
+{
+	switch (result) {
+	case CLAIM_WON:
+		COUNT(declines_accepted, 1);
+		break;
+	case CLAIM_CONFLICT:
+		COUNT(declines_conflict, 1);
+		break;
+	case CLAIM_NOT_FOUND:
+		COUNT(declines_not_found, 1);
 		break;
 	}
 }

@@ -29,7 +29,12 @@ void stats_broadcast_failed(void);
 /*! \brief A claimed broadcast whose Stasis session then failed. */
 void stats_session_failed(void);
 void stats_broadcast_ended(enum broadcast_state state);
+/*! \brief An offer made again after its winner was lost. */
+void stats_reoffered(void);
+/*! \brief A winner lost its connection before it had the call. */
+void stats_winner_lost(void);
 void stats_claim_counted(enum claim_result result, int64_t latency_us);
+void stats_decline_counted(enum claim_result result);
 
 /*! \brief Read all counters (but \c live, which is the registry's). */
 void stats_read(struct stasis_broadcast_stats *out);

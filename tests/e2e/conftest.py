@@ -129,10 +129,10 @@ class Calls:
         self.observer = observer
         self.made = []
 
-    def offer(self, timeout=None, app_filter=None, args=None, notify=None, exten="offer",
-              observed=True, variables=None):
+    def offer(self, timeout=None, app_filter=None, args=None, notify=None, options=None,
+              exten="offer", observed=True, variables=None):
         values = {"BC_TIMEOUT": timeout, "BC_FILTER": app_filter, "BC_ARGS": args,
-                  "BC_NOTIFY": notify,
+                  "BC_NOTIFY": notify, "BC_OPTIONS": options,
                   "BC_OBSERVER": self.observer.name if observed else None}
         values = {k: str(v) for k, v in values.items() if v is not None}
         values.update(variables or {})

@@ -58,3 +58,6 @@ OUTBOUND_WEBSOCKET = has_since((20, 15), (22, 5), (23, 0))
 ASTERISK_CLAIM_ROUTE = has_since((20, 20), (22, 10), (23, 4))
 # permit/deny/acl for ari.conf users
 ARI_USER_ACLS = has_since((20, 19), (22, 9), (23, 3))
+# res_stasis tells event sources when an application unregisters: a winner
+# lost after its StasisStart can be made to give the call back (handoff.c)
+UNREGISTER_TOLD = has_since((20, 14), (22, 4), (23, 0))

@@ -37,12 +37,13 @@ def test_show_channels_follows_a_broadcast(apps, calls, observer, asterisk, ari)
     app.wait_for("CallBroadcast", call.channel_id)
     row = [line for line in asterisk.cli("stasis broadcast show channels").splitlines()
            if "Local/offer@broadcast-" in line]
-    assert len(row) == 1 and re.search(r"\s1\s+open\s+-$", row[0]), row
+    # Offer 1, 1 recipient, none declined, open, no winner yet.
+    assert len(row) == 1 and re.search(r"\s1\s+1\s+0\s+open\s+-$", row[0]), row
 
     assert app.claim(call.channel_id) == 204
     app.wait_for("StasisStart", call.channel_id)
     shown = asterisk.cli("stasis broadcast show channels")
-    assert re.search(r"\s1\s+claimed\s+" + re.escape(app.name), shown), shown
+    assert re.search(r"\s1\s+1\s+0\s+claimed\s+" + re.escape(app.name) + "$", shown, re.M), shown
 
     ari.continue_in_dialplan(call.channel_id)
     observer.result(call)

@@ -42,9 +42,10 @@ def test_claim_by_unconnected_application_is_404(apps, calls, observer, ari):
 
 def test_lingering_application_is_not_a_recipient(apps, calls, observer, ari, asterisk):
     """An application whose WebSocket closed while it still holds a channel stays
-    registered (inactive); it must not be offered calls nor win them."""
+    registered (inactive); it must not be offered calls nor win them. (g(0):
+    the call it won stays with it after its StasisStart, as in ARI.)"""
     lingering = apps.app("lingering")
-    held = calls.offer(timeout=5000, app_filter=f"^{apps.prefix}lingering$")
+    held = calls.offer(timeout=5000, app_filter=f"^{apps.prefix}lingering$", options="g(0)")
     lingering.wait_for("CallBroadcast", held.channel_id)
     assert lingering.claim(held.channel_id) == 204
     lingering.wait_for("StasisStart", held.channel_id)

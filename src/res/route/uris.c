@@ -31,10 +31,8 @@
 #include "inflight.h"
 #include "route.h"
 
-/*! Guards \c linked and the link state of the URIs. */
+/*! Guards every set's \c linked and the link state of its URIs. */
 AST_MUTEX_DEFINE_STATIC(link_lock);
-/*! Whether the URIs are linked now */
-static int linked;
 /*! Requests inside one of our URIs */
 static struct inflight in_flight = INFLIGHT_INIT_VALUE;
 
@@ -54,37 +52,38 @@ static int uri_callback(struct ast_tcptls_session_instance *ser, const struct as
 	int res;
 
 	inflight_enter(&in_flight);
-	res = ours->serve(ser, urih, uri[-1] == '/', method, get_params, headers);
+	res = ours->serve(ser, ours, uri[-1] == '/', method, get_params, headers);
 	inflight_leave(&in_flight);
 	return res;
 }
 
-void route_uris_follow(struct route_uri *uris, int count, int enabled)
+void route_uris_follow(struct route_uris *set, int enabled)
 {
+	struct route_uri *uris = set->uris;
 	int i;
 	SCOPED_MUTEX(lock, &link_lock);
 
-	if (enabled && !linked) {
-		for (i = 0; i < count; i++) {
+	if (enabled && !set->linked) {
+		for (i = 0; i < set->count; i++) {
 			uris[i].http.callback = uri_callback;
 			uris[i].http.data = &uris[i];
 			uris[i].http.key = __FILE__;
 			uris[i].http.no_decode_uri = 1;
 			ast_http_uri_link(&uris[i].http);
-			ast_verb(2, "StasisBroadcast serves /%s (this Asterisk has none)\n", uris[i].http.uri);
+			ast_verb(2, "StasisBroadcast serves /%s\n", uris[i].http.uri);
 		}
-	} else if (!enabled && linked) {
-		for (i = 0; i < count; i++) {
+	} else if (!enabled && set->linked) {
+		for (i = 0; i < set->count; i++) {
 			ast_http_uri_unlink(&uris[i].http);
 		}
 		ast_verb(2, "ARI is disabled: StasisBroadcast serves no /ari URI either\n");
 	}
-	linked = enabled;
+	set->linked = enabled;
 }
 
-void route_uris_unload(struct route_uri *uris, int count)
+void route_uris_unload(struct route_uris *set)
 {
-	route_uris_follow(uris, count, 0);
+	route_uris_follow(set, 0);
 	inflight_wait_idle(&in_flight);
 }
 

@@ -7,15 +7,17 @@
 
 /*! \file
  *
- * \brief GET /ari/api-docs/events.json with the claim, through ARI itself;
- *        and the module's view of the claim inside ARI (see in_ari.h).
+ * \brief GET /ari/api-docs/{resources,broadcasts,events}.json through ARI
+ *        itself, and the module's view of what we serve beside ARI, on every
+ *        release that has ast_ari_invoke() (20.14, 22.4, 23.0 and later).
  *
  * ARI answers api-docs/ requests before it looks at its handler tree, from
- * its files, so a resource of ours cannot add to them. The document is served
- * as an HTTP URI of ours ("ari/api-docs/events.json", matched before ARI's
- * "ari"), but the request is ARI's to answer: ast_ari_invoke() authenticates
- * it, refuses what ARI refuses and reads ARI's own events.json, and we add
- * the claim operation and the two events to what it answered.
+ * its files, so a resource of ours cannot add to them. The documents are
+ * served as HTTP URIs of ours (matched before ARI's "ari"), but each request
+ * is ARI's to answer: ast_ari_invoke() authenticates it, refuses what ARI
+ * refuses and reads ARI's own document, and we add ours to what it answered
+ * (api_docs.c). events.json only where we serve the claim (in_ari/events.c):
+ * elsewhere Asterisk's own describes it.
  *
  * ARI answers nothing while ari.conf disables it; the URI is linked only
  * while ARI is enabled too. That one setting ([general] enabled, default yes;
@@ -33,11 +35,12 @@
 
 #include "in_ari.h"
 
-static int serve_docs(struct ast_tcptls_session_instance *ser, const struct ast_http_uri *urih,
+static int serve_docs(struct ast_tcptls_session_instance *ser, const struct route_uri *uri,
 	int trailing_slash, enum ast_http_method method, struct ast_variable *get_params,
 	struct ast_variable *headers)
 {
 	struct ast_ari_response response = { .fd = -1 };
+	char path[64];
 
 	response.headers = ast_str_create(40);
 	if (!response.headers) {
@@ -45,26 +48,32 @@ static int serve_docs(struct ast_tcptls_session_instance *ser, const struct ast_
 		ast_http_error(ser, 500, "Server Error", "Out of memory");
 		return 0;
 	}
-	if (ast_ari_invoke(ser, ARI_INVOKE_SOURCE_REST, urih,
-			trailing_slash ? "api-docs/events.json/" : "api-docs/events.json",
-			method, get_params, headers, ast_json_null(), &response)
-		== ARI_INVOKE_RESULT_ERROR_CLOSE) {
+	snprintf(path, sizeof(path), "api-docs/%s%s", api_docs_ari_source(uri->document),
+		trailing_slash ? "/" : "");
+	if (ast_ari_invoke(ser, ARI_INVOKE_SOURCE_REST, &uri->http, path, method, get_params,
+			headers, ast_json_null(), &response) == ARI_INVOKE_RESULT_ERROR_CLOSE) {
 		ast_http_request_close_on_completion(ser);
 	}
-	api_docs_describe_claim(&response);
+	api_docs_describe(uri->document, &response);
 	route_respond(ser, method, &response);
 	return 0;
 }
 
 static struct route_uri uris[] = {
+	ROUTE_DOC_URIS(serve_docs),
+#ifdef STASIS_BROADCAST_CLAIM_IN_ARI
 	{
 		.http = {
 			.description = "ARI events.json with the StasisBroadcast claim",
 			.uri = "ari/api-docs/events.json",
 		},
+		.document = API_DOC_EVENTS,
 		.serve = serve_docs,
 	},
+#endif
 };
+
+static struct route_uris docs = { .uris = uris, .count = ARRAY_LEN(uris) };
 
 /*!
  * \brief Whether ari.conf enables ARI, as ARI reads it.
@@ -98,7 +107,7 @@ static void follow_enabled(void)
 	int enabled = ari_enabled();
 
 	if (enabled >= 0) {
-		route_uris_follow(uris, ARRAY_LEN(uris), enabled);
+		route_uris_follow(&docs, enabled);
 	}
 }
 
@@ -109,24 +118,30 @@ static void follow_res_ari(enum module_change change)
 	}
 }
 
-const struct module_follower claim_docs_follower = {
+const struct module_follower docs_follower = {
 	.module = "res_ari.so",
 	.follow = follow_res_ari,
 };
 
-int claim_route_load(void)
+int route_load(void)
 {
 	follow_enabled();
+#ifdef STASIS_BROADCAST_CLAIM_IN_ARI
 	return claim_events_load();
+#else
+	return 0;
+#endif
 }
 
-void claim_route_reload(void)
+void route_reload(void)
 {
 	follow_enabled();
 }
 
-void claim_route_unload(void)
+void route_unload(void)
 {
+#ifdef STASIS_BROADCAST_CLAIM_IN_ARI
 	claim_events_unload();
-	route_uris_unload(uris, ARRAY_LEN(uris));
+#endif
+	route_uris_unload(&docs);
 }

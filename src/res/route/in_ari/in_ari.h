@@ -7,13 +7,14 @@
 
 /*! \file
  *
- * \brief The claim inside ARI's request handling: 20.14-20.19, 22.4-22.9,
- *        23.0-23.3 (see ../route.h).
+ * \brief Inside ARI's request handling (see ../route.h): our documents from
+ *        20.14, 22.4 and 23.0 on, and the claim on 20.14-20.19, 22.4-22.9
+ *        and 23.0-23.3.
  *
  *  - events.c  our "events" resource in ARI's handler tree: WebSocket, user
  *              events and the claim; follows res_ari_events
- *  - docs.c    GET /ari/api-docs/events.json, through ARI; follows ARI
- *              being enabled; the module's view of both
+ *  - docs.c    GET /ari/api-docs/..., through ARI; follows ARI being
+ *              enabled; the module's view of both
  */
 
 #ifndef STASIS_BROADCAST_IN_ARI_H

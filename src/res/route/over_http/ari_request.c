@@ -158,7 +158,7 @@ static struct ast_variable *params_merge(struct ast_variable *list, struct ast_v
 }
 
 int ari_request_serve(ari_route_handler handler, struct ast_tcptls_session_instance *ser,
-	const struct ast_http_uri *urih, int trailing_slash, enum ast_http_method method,
+	const struct route_uri *uri, int trailing_slash, enum ast_http_method method,
 	struct ast_variable *get_params, struct ast_variable *headers)
 {
 	RAII_VAR(struct ari_settings *, settings, ari_settings_get(), ao2_cleanup);
@@ -182,9 +182,9 @@ int ari_request_serve(ari_route_handler handler, struct ast_tcptls_session_insta
 			/* refused */
 		} else if (trailing_slash) {
 			ast_ari_response_error(&response, 404, "Not Found",
-				"ARI URLs do not end with a slash. Try /%s", urih->uri);
+				"ARI URLs do not end with a slash. Try /%s", uri->http.uri);
 		} else {
-			handler(urih, method, params, headers, body, &response);
+			handler(uri, method, params, headers, body, &response);
 		}
 	}
 	if (!response.response_code) {

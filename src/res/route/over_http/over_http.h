@@ -94,7 +94,7 @@ struct ari_user *ari_settings_authenticate(struct ari_settings *settings,
  * \param body the JSON body, or JSON null
  * \param response to fill in with ast_ari_response_*()
  */
-typedef void (*ari_route_handler)(const struct ast_http_uri *urih, enum ast_http_method method,
+typedef void (*ari_route_handler)(const struct route_uri *uri, enum ast_http_method method,
 	struct ast_variable *params, struct ast_variable *headers, struct ast_json *body,
 	struct ast_ari_response *response);
 
@@ -104,7 +104,7 @@ typedef void (*ari_route_handler)(const struct ast_http_uri *urih, enum ast_http
  * \param trailing_slash the URL had a '/' after the route's path
  */
 int ari_request_serve(ari_route_handler handler, struct ast_tcptls_session_instance *ser,
-	const struct ast_http_uri *urih, int trailing_slash, enum ast_http_method method,
+	const struct route_uri *uri, int trailing_slash, enum ast_http_method method,
 	struct ast_variable *get_params, struct ast_variable *headers);
 
 /*! \brief Answer a method the route does not have: 405 with an Allow header. */
@@ -113,12 +113,12 @@ void ari_response_bad_method(struct ast_ari_response *response, const char *allo
 /* route.c: the routes */
 
 /*! \brief POST /ari/events/claim */
-void claim_route_handle(const struct ast_http_uri *urih, enum ast_http_method method,
+void claim_route_handle(const struct route_uri *uri, enum ast_http_method method,
 	struct ast_variable *params, struct ast_variable *headers, struct ast_json *body,
 	struct ast_ari_response *response);
 
-/*! \brief GET /ari/api-docs/events.json, with the claim operation and events */
-void api_docs_handle(const struct ast_http_uri *urih, enum ast_http_method method,
+/*! \brief GET /ari/api-docs/..., ARI's document with ours added (../api_docs.c) */
+void api_docs_handle(const struct route_uri *uri, enum ast_http_method method,
 	struct ast_variable *params, struct ast_variable *headers, struct ast_json *body,
 	struct ast_ari_response *response);
 

@@ -7,8 +7,9 @@
 
 /*! \file
  *
- * \brief POST /ari/events/claim and GET /ari/api-docs/events.json as HTTP
- *        URIs beside ARI (20.0-20.13, 22.0-22.3; see ../route.h).
+ * \brief POST /ari/events/claim and GET /ari/api-docs/{resources,broadcasts,
+ *        events}.json as HTTP URIs beside ARI (20.0-20.13, 22.0-22.3; see
+ *        ../route.h).
  *
  * Each request goes through ari_request.c (ARI's pipeline) to its handler
  * here. The URIs are linked while ari.conf, as ARI last read it, enables ARI.
@@ -21,11 +22,12 @@
 #include "asterisk/json.h"
 #include "asterisk/utils.h"
 
+#include "broadcasts.h"
 #include "over_http.h"
 
 #define CLAIM_METHODS "OPTIONS,POST"
 
-void claim_route_handle(const struct ast_http_uri *urih, enum ast_http_method method,
+void claim_route_handle(const struct route_uri *uri, enum ast_http_method method,
 	struct ast_variable *params, struct ast_variable *headers, struct ast_json *body,
 	struct ast_ari_response *response)
 {
@@ -35,11 +37,11 @@ void claim_route_handle(const struct ast_http_uri *urih, enum ast_http_method me
 	} else if (method != AST_HTTP_POST) {
 		ari_response_bad_method(response, CLAIM_METHODS);
 	} else {
-		claim_answer(params, body, response);
+		broadcasts_answer_events_claim(params, body, response);
 	}
 }
 
-void api_docs_handle(const struct ast_http_uri *urih, enum ast_http_method method,
+void api_docs_handle(const struct route_uri *uri, enum ast_http_method method,
 	struct ast_variable *params, struct ast_variable *headers, struct ast_json *body,
 	struct ast_ari_response *response)
 {
@@ -48,23 +50,23 @@ void api_docs_handle(const struct ast_http_uri *urih, enum ast_http_method metho
 		return;
 	}
 	/* ARI's own document, from ARI's own reader (paths, basePath). */
-	ast_ari_get_docs("events.json", urih->prefix, headers, response);
-	api_docs_describe_claim(response);
+	ast_ari_get_docs(api_docs_ari_source(uri->document), uri->http.prefix, headers, response);
+	api_docs_describe(uri->document, response);
 }
 
-static int serve_claim(struct ast_tcptls_session_instance *ser, const struct ast_http_uri *urih,
+static int serve_claim(struct ast_tcptls_session_instance *ser, const struct route_uri *uri,
 	int trailing_slash, enum ast_http_method method, struct ast_variable *get_params,
 	struct ast_variable *headers)
 {
-	return ari_request_serve(claim_route_handle, ser, urih, trailing_slash, method,
+	return ari_request_serve(claim_route_handle, ser, uri, trailing_slash, method,
 		get_params, headers);
 }
 
-static int serve_docs(struct ast_tcptls_session_instance *ser, const struct ast_http_uri *urih,
+static int serve_docs(struct ast_tcptls_session_instance *ser, const struct route_uri *uri,
 	int trailing_slash, enum ast_http_method method, struct ast_variable *get_params,
 	struct ast_variable *headers)
 {
-	return ari_request_serve(api_docs_handle, ser, urih, trailing_slash, method,
+	return ari_request_serve(api_docs_handle, ser, uri, trailing_slash, method,
 		get_params, headers);
 }
 
@@ -81,19 +83,23 @@ static struct route_uri uris[] = {
 			.description = "ARI events.json with the StasisBroadcast claim",
 			.uri = "ari/api-docs/events.json",
 		},
+		.document = API_DOC_EVENTS,
 		.serve = serve_docs,
 	},
+	ROUTE_DOC_URIS(serve_docs),
 };
+
+static struct route_uris served = { .uris = uris, .count = ARRAY_LEN(uris) };
 
 /*! \brief Link or unlink the URIs to match ARI being enabled. */
 static void follow_enabled(void)
 {
 	RAII_VAR(struct ari_settings *, settings, ari_settings_get(), ao2_cleanup);
 
-	route_uris_follow(uris, ARRAY_LEN(uris), settings && settings->enabled);
+	route_uris_follow(&served, settings && settings->enabled);
 }
 
-int claim_route_load(void)
+int route_load(void)
 {
 	if (ari_settings_load(follow_enabled)) {
 		ari_settings_unload();
@@ -103,16 +109,16 @@ int claim_route_load(void)
 	return 0;
 }
 
-void claim_route_reload(void)
+void route_reload(void)
 {
 	if (!ari_settings_reload()) {
 		follow_enabled();
 	}
 }
 
-void claim_route_unload(void)
+void route_unload(void)
 {
 	/* No reload can relink the URIs after this. */
 	ari_settings_unload();
-	route_uris_unload(uris, ARRAY_LEN(uris));
+	route_uris_unload(&served);
 }
