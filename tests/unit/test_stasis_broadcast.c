@@ -118,7 +118,7 @@ static struct broadcast *broadcast_fixture_sending(struct ast_channel **chan, co
 		racer_name(buffers[i], sizeof(buffers[i]), tag, i);
 		AST_VECTOR_APPEND(&names, buffers[i]);
 	}
-	b = broadcast_alloc(*chan, 0, &names);
+	b = broadcast_alloc(*chan, 0, NULL, &names);
 	AST_VECTOR_FREE(&names);
 	if (!b || broadcast_register(b)) {
 		ao2_cleanup(b);
@@ -753,7 +753,7 @@ AST_TEST_DEFINE(claim_after_end)
 
 	AST_VECTOR_INIT(&names, 1);
 	AST_VECTOR_APPEND(&names, name);
-	replacement = broadcast_alloc(chan, 0, &names);
+	replacement = broadcast_alloc(chan, 0, NULL, &names);
 	AST_VECTOR_FREE(&names);
 	ast_test_validate_cleanup(test, replacement && !broadcast_register(replacement), res, done);
 	broadcast_offer_began(replacement);
