@@ -2,7 +2,7 @@
 
 # Not part of check: stock vs ours (and the floor of fan-out cost), several
 # minutes; BENCH_QUICK=1 for a smoke run.
-.PHONY: bench bench-sip bench-versions floor-module
+.PHONY: bench bench-sip bench-versions bench-handoff floor-module
 bench:
 	BENCH_QUICK=$(BENCH_QUICK) bench/run.sh
 
@@ -14,6 +14,14 @@ bench-sip:
 # down the WebSocket.
 bench-versions:
 	bench/versions.sh
+
+# What a winner's death costs the call (bench/handoff.py), on Debian's 22.10.1
+# and on 20.19.0 (SB_MATRIX to choose).
+bench-handoff:
+	for v in $${SB_MATRIX:-debian 20.19.0}; do \
+		SB_ASTERISK=$$v SB_EXPORT=bench/results sandbox/enter.sh \
+			"make -s all && BENCH_CALLS=$${BENCH_CALLS:-100} python3 -u bench/handoff.py" || exit 1; \
+	done
 
 # The floor of fan-out cost (bench/floor): a module of its own, never installed.
 FLOOR_MODULE = $(BUILD)/bench_floor.so

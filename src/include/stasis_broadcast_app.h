@@ -25,7 +25,7 @@
 #include "asterisk/optional_api.h"
 
 /*! \brief The guard when the dialplan gives none: see the guide, "Pools". */
-#define STASIS_BROADCAST_DEFAULT_GUARD_MS 1000
+#define STASIS_BROADCAST_DEFAULT_GUARD_MS 500
 
 /*! \brief StasisBroadcast()'s options argument, parsed. */
 struct stasis_broadcast_options {

@@ -95,21 +95,26 @@ def followed(instance):
 BASE = f"http://127.0.0.1:{PORT}/ari"
 CLAIM = ("/events/claim", {"channelId": "no-such-channel", "application": "someapp"})
 ARI_OWN = ("/channels/no-such-channel/answer", {})
+# The resource of ours in ARI's tree (SPEC section 9): ARI's by construction.
+OUR_RESOURCE = [("/broadcasts/no-such-channel/claim", {"application": "someapp"}),
+                ("/broadcasts/no-such-channel/decline", {"application": "someapp"})]
+ROUTES = pytest.mark.parametrize("route", [CLAIM] + OUR_RESOURCE,
+                                 ids=["events-claim", "broadcasts-claim", "broadcasts-decline"])
 
 
-def answer(route, auth=None, api_key=None):
+def answer(route, auth=None, api_key=None, method="POST"):
     """Everything a client sees of a refusal."""
     path, params = route
     params = dict(params)
     if api_key is not None:
         params["api_key"] = api_key
-    response = requests.post(BASE + path, params=params, auth=auth, timeout=10)
+    response = requests.request(method, BASE + path, params=params, auth=auth, timeout=10)
     return (response.status_code, response.reason, response.headers.get("WWW-Authenticate"),
             response.headers.get("Content-type"), response.text)
 
 
-def same_refusal(status, **credentials):
-    ours, theirs = answer(CLAIM, **credentials), answer(ARI_OWN, **credentials)
+def same_refusal(status, route=CLAIM, **credentials):
+    ours, theirs = answer(route, **credentials), answer(ARI_OWN, **credentials)
     assert ours == theirs
     assert ours[0] == status, ours
     return ours
@@ -122,16 +127,18 @@ def accepted(**credentials):
     return True
 
 
-def test_no_credentials(host):
-    refusal = same_refusal(401)
+@ROUTES
+def test_no_credentials(host, route):
+    refusal = same_refusal(401, route)
     assert refusal[2] == f'Basic realm="{REALM}"'
     assert refusal[4] == '{"message":"Authentication required"}'
 
 
+@ROUTES
 @pytest.mark.parametrize("auth", [("plain", "wrong"), ("plain", ""), ("nobody", "plain-secret"),
                                   ("crypted", "wrong"), ("crypted", "x")])
-def test_wrong_or_missing_password(host, auth):
-    same_refusal(401, auth=auth)
+def test_wrong_or_missing_password(host, auth, route):
+    same_refusal(401, route, auth=auth)
 
 
 @pytest.mark.parametrize("api_key", ["plain:wrong", "plain", "plain:", ":plain-secret",
@@ -152,14 +159,30 @@ def test_basic_auth_wins_over_api_key(host):
     assert accepted(auth=("plain", "plain-secret"), api_key="plain:wrong")
 
 
-def test_read_only_user_may_not_claim(host):
-    refusal = same_refusal(403, auth=("reader", "reader-secret"))
+@ROUTES
+def test_read_only_user_may_not_claim(host, route):
+    refusal = same_refusal(403, route, auth=("reader", "reader-secret"))
     assert refusal[4] == '{"message":"Write access denied"}'
 
 
+def test_read_only_user_may_list_broadcasts(host):
+    assert answer(("/broadcasts", {}), auth=("reader", "reader-secret"), method="GET")[:2] \
+        == (200, "OK")
+
+
+@pytest.mark.parametrize("document", ["resources.json", "broadcasts.json", "events.json"])
+def test_our_documents_are_refused_as_aris_own(host, document):
+    """/ari/api-docs/...: ours answer unauthenticated requests as ARI answers
+    for a document of its own."""
+    ours = answer((f"/api-docs/{document}", {}), method="GET")
+    theirs = answer(("/api-docs/asterisk.json", {}), method="GET")
+    assert ours == theirs and ours[0] == 401, (ours, theirs)
+
+
+@ROUTES
 @pytest.mark.skipif(not ARI_USER_ACLS, reason="this ARI has no user ACLs")
-def test_user_acl_is_applied(host):
-    refusal = same_refusal(403, auth=("fenced", "fenced-secret"))
+def test_user_acl_is_applied(host, route):
+    refusal = same_refusal(403, route, auth=("fenced", "fenced-secret"))
     assert refusal[4] == '{"message":"Access denied by ACL"}'
 
 

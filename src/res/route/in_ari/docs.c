@@ -16,8 +16,8 @@
  * served as HTTP URIs of ours (matched before ARI's "ari"), but each request
  * is ARI's to answer: ast_ari_invoke() authenticates it, refuses what ARI
  * refuses and reads ARI's own document, and we add ours to what it answered
- * (api_docs.c). events.json only where we serve the claim (in_ari/events.c):
- * elsewhere Asterisk's own describes it.
+ * (api_docs.c): to events.json, the claim where we serve it (in_ari/events.c)
+ * and the fields we add to the events everywhere.
  *
  * ARI answers nothing while ari.conf disables it; the URI is linked only
  * while ARI is enabled too. That one setting ([general] enabled, default yes;
@@ -61,16 +61,14 @@ static int serve_docs(struct ast_tcptls_session_instance *ser, const struct rout
 
 static struct route_uri uris[] = {
 	ROUTE_DOC_URIS(serve_docs),
-#ifdef STASIS_BROADCAST_CLAIM_IN_ARI
 	{
 		.http = {
-			.description = "ARI events.json with the StasisBroadcast claim",
+			.description = "ARI events.json with StasisBroadcast's events and claim",
 			.uri = "ari/api-docs/events.json",
 		},
 		.document = API_DOC_EVENTS,
 		.serve = serve_docs,
 	},
-#endif
 };
 
 static struct route_uris docs = { .uris = uris, .count = ARRAY_LEN(uris) };
