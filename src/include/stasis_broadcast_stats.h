@@ -57,6 +57,11 @@ struct stasis_broadcast_stats {
 	long declines_accepted;
 	long declines_conflict;
 	long declines_not_found;
+	/*! Broadcasts in best mode decided for a claim, and how long after
+	 *  their first claim (sum and max, microseconds) */
+	long best_decisions;
+	long decision_sum_us;
+	long decision_max_us;
 	long latency_count;
 	long latency_max_us;
 	long latency_sum_us;

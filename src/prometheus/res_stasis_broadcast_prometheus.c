@@ -101,6 +101,13 @@ static void metrics_write(struct ast_str **out)
 		PREFIX "claims_total{result=\"not_found\"} %ld\n",
 		s.claims_won, s.claims_conflict, s.claims_not_found);
 
+	metric_header(out, "best_decision_seconds", "summary",
+		"Best mode (w()): from a broadcast's first claim to its decision.");
+	ast_str_append(out, 0,
+		PREFIX "best_decision_seconds_sum %.6f\n"
+		PREFIX "best_decision_seconds_count %ld\n",
+		s.decision_sum_us / 1e6, s.best_decisions);
+
 	metric_header(out, "live", "gauge", "Broadcasts in progress.");
 	ast_str_append(out, 0, PREFIX "live %ld\n", s.live);
 

@@ -61,8 +61,12 @@ void ami_broadcast_claimed(struct broadcast *b)
 		"Channel: %s\r\n"
 		"Uniqueid: %s\r\n"
 		"Winner: %s\r\n"
-		"LatencyUs: %" PRId64 "\r\n",
-		broadcast_channel_name(b), broadcast_channel_id(b), view.winner, view.latency_us);
+		"LatencyUs: %" PRId64 "\r\n"
+		"Offer: %d\r\n"
+		"Mode: %s\r\n"
+		"Score: %ld\r\n",
+		broadcast_channel_name(b), broadcast_channel_id(b), view.winner, view.latency_us,
+		view.offer, view.window_ms ? "best" : "first", view.score);
 }
 
 /*!

@@ -104,11 +104,11 @@ static void answer(enum claim_result result, struct ast_ari_response *response)
 }
 
 /*! \brief Claim, count and answer. */
-static void claim_answered(const char *channel_id, const char *application,
+static void claim_answered(const char *channel_id, const char *application, long score,
 	struct ast_ari_response *response)
 {
 	int64_t latency_us;
-	enum claim_result result = broadcast_claim(channel_id, application, &latency_us);
+	enum claim_result result = broadcast_claim(channel_id, application, score, &latency_us);
 
 	stats_claim_counted(result, latency_us);
 	answer(result, response);
@@ -122,7 +122,7 @@ void broadcasts_answer_events_claim(struct ast_variable *params, struct ast_json
 
 	if (!missing(channel_id, "channelId", response)
 		&& !missing(application, "application", response)) {
-		claim_answered(channel_id, application, response);
+		claim_answered(channel_id, application, 0, response);
 	}
 }
 
@@ -166,7 +166,7 @@ static void claim_cb(struct ast_tcptls_session_instance *ser,
 	inflight_enter(&in_flight);
 	if (!missing(application, "application", response)
 		&& !score_read(parameter(get_params, body, "score"), &score, response)) {
-		claim_answered(path_channel(path_vars), application, response);
+		claim_answered(path_channel(path_vars), application, score, response);
 	}
 	inflight_leave(&in_flight);
 }

@@ -38,6 +38,15 @@
  * registered now. A claim for any other application gets CLAIM_NOT_FOUND and
  * leaves the broadcast open for the real recipients.
  *
+ * In best mode (a decision window, w()), a claim does not win at once: it is
+ * recorded with its score, and waits (on \c changed) until the broadcast is
+ * decided, by whichever comes first: every recipient that may claim has
+ * claimed or declined (decided on that claimant's thread), the window from the
+ * first claim ran out, or the timeout did with a claim in (both on the
+ * dialplan thread, which the first claim wakes to look at the window). The
+ * highest score wins, the earliest of equal ones; every claimant is answered
+ * then, 204 to the winner and 409 to the others, by the same state change.
+ *
  * Whether a live connection took the event is known only once the send has
  * returned, yet a fast application can answer before that: ARI writes the
  * event to its socket inside the send. So a claim whose claimant's send has
@@ -113,6 +122,10 @@ struct broadcast_recipient {
 	unsigned int declined:1;
 	/*! Its connection was lost after the offer: no longer a recipient */
 	unsigned int dropped:1;
+	/*! In best mode: it claimed, with \c score, as claim number \c order */
+	unsigned int claimed:1;
+	long score;
+	int order;
 };
 
 /*! \brief Where the channel is in the handoff to the winner. */
@@ -161,6 +174,11 @@ struct broadcast {
 	int final_recipients;
 	/*! Recipients that declined this offer */
 	int declined;
+	/*! Best mode: claims made so far, when the first came (zero: none
+	 *  pending), the winning score */
+	int claims;
+	struct timeval first_claim_at;
+	long score;
 	/*! The handoff to the winner */
 	enum handoff_state handoff;
 	/*! Until when a winner in Stasis that loses its connection gives the call back */
@@ -394,6 +412,13 @@ static void end_if_nobody_left(struct broadcast *b)
 	}
 }
 
+/*!
+ * \brief After a recipient answered, declined or left: end the broadcast if
+ *        that decides it (best mode: everyone answered) or leaves nobody.
+ *        Lock held.
+ */
+static void end_if_decided(struct broadcast *b);
+
 /* --- the one way out of BROADCAST_OPEN ------------------------------------------ */
 
 /*!
@@ -485,7 +510,7 @@ struct ast_json *broadcast_send_returned(struct broadcast *b, size_t i, int live
 	r->live = live ? 1 : 0;
 	b->live_count += r->live;
 	b->sends_out--;
-	end_if_nobody_left(b);
+	end_if_decided(b);
 	/* A claim by this recipient may be waiting to be decided. */
 	ast_cond_broadcast(&b->changed);
 	/* CallClaimed owed since the claim (broadcast_claimed_owed()): a copy of
@@ -516,16 +541,26 @@ int broadcast_claimed_owed(struct broadcast *b, struct ast_json *event,
 
 /* --- the claim ---------------------------------------------------------------------- */
 
+/*! \brief A recipient's request, as its decision needs it. */
+struct request {
+	const char *app;
+	/*! Its score (a claim in best mode) */
+	long score;
+	/*! Whether \c app is registered with Stasis right now (asked before
+	 *  taking the lock: res_stasis has locks of its own) */
+	int registered;
+};
+
 /*!
- * \brief Decide a claim with the broadcast locked.
- *
- * \param registered whether \a app is registered with Stasis right now
- *        (asked before taking the lock: res_stasis has locks of its own)
+ * \brief Whether \a b may not be claimed by \a recipient, or not at all now.
+ *        Call with the lock held.
+ * \retval 0 it may: open, and \a recipient a recipient that may claim
+ * \return otherwise the claim's answer
  */
-static enum claim_result claim_decide(struct broadcast *b, struct broadcast_recipient *recipient,
-	const char *app, int registered)
+static enum claim_result claim_refused(struct broadcast *b, struct broadcast_recipient *recipient,
+	const struct request *request)
 {
-	if (!may_claim(recipient) || !registered) {
+	if (!may_claim(recipient) || !request->registered) {
 		/* Not a recipient of this broadcast: filtered out by app_filter or
 		 * by its own event filter, not connected when it was offered, gone
 		 * since, declined, or its send never came back (claimant_send_wait()). */
@@ -543,14 +578,150 @@ static enum claim_result claim_decide(struct broadcast *b, struct broadcast_reci
 		broadcast_end_locked(b, BROADCAST_HUNG_UP);
 		return CLAIM_NOT_FOUND;
 	}
+	return 0;
+}
 
+/*! \brief Make \a app the winner now. Lock held, broadcast open. */
+static int win(struct broadcast *b, const char *app)
+{
 	b->winner = ast_strdup(app);
 	if (!b->winner) {
-		return CLAIM_NOT_FOUND;
+		return -1;
 	}
 	b->claimed_at = ast_tvnow();
 	broadcast_end_locked(b, BROADCAST_CLAIMED);
-	return CLAIM_WON;
+	return 0;
+}
+
+/*! \brief Decide a claim in first mode, with the broadcast locked: the first wins. */
+static enum claim_result first_claim_decide(struct broadcast *b,
+	struct broadcast_recipient *recipient, const struct request *request)
+{
+	enum claim_result refused = claim_refused(b, recipient, request);
+
+	if (refused) {
+		return refused;
+	}
+	return win(b, request->app) ? CLAIM_NOT_FOUND : CLAIM_WON;
+}
+
+/*!
+ * \brief Best mode: decide for the best claim made so far, if any may still
+ *        win (its claimant may still claim). Lock held, broadcast open.
+ */
+static void best_decide(struct broadcast *b)
+{
+	struct broadcast_recipient *best = NULL;
+	int64_t decision_us;
+	size_t i;
+
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
+
+		if (r->claimed && may_claim(r) && (!best || r->score > best->score
+				|| (r->score == best->score && r->order < best->order))) {
+			best = r;
+		}
+	}
+	if (!best) {
+		/* Every claimant left or declined: the next claim opens a window. */
+		b->first_claim_at = ast_tv(0, 0);
+		return;
+	}
+	b->score = best->score;
+	decision_us = ast_tvdiff_us(ast_tvnow(), b->first_claim_at);
+	if (!win(b, best->name)) {
+		stats_best_decided(decision_us);
+	}
+}
+
+/*!
+ * \brief Whether every recipient that may claim has answered: claimed, or
+ *        declined or gone (then it may not claim). Lock held.
+ */
+static int everyone_answered(struct broadcast *b)
+{
+	size_t i;
+
+	if (b->sends_out) {
+		return 0;
+	}
+	for (i = 0; i < AST_VECTOR_SIZE(&b->recipients); i++) {
+		const struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&b->recipients, i);
+
+		if (may_claim(r) && !r->claimed) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void end_if_decided(struct broadcast *b)
+{
+	if (b->state == BROADCAST_OPEN && !ast_tvzero(b->first_claim_at) && everyone_answered(b)) {
+		best_decide(b);
+	}
+	end_if_nobody_left(b);
+}
+
+/*! \brief How long a claimant waits for the decision at most, beyond the window. */
+#define CLAIM_DECISION_MARGIN_MS (60000 + 5000)
+
+/*!
+ * \brief Decide a claim in best mode, with the broadcast locked: record it,
+ *        decide if everyone answered, and wait for the decision.
+ */
+static enum claim_result best_claim_decide(struct broadcast *b,
+	struct broadcast_recipient *recipient, const struct request *request)
+{
+	enum claim_result refused = claim_refused(b, recipient, request);
+	struct timeval until;
+	struct timespec deadline;
+
+	if (refused) {
+		return refused;
+	}
+	if (recipient->claimed) {
+		/* Its first claim stands, and will be answered. */
+		return CLAIM_CONFLICT;
+	}
+	recipient->claimed = 1;
+	recipient->score = request->score;
+	recipient->order = b->claims++;
+	if (ast_tvzero(b->first_claim_at)) {
+		/* The window opens: the dialplan thread waits for its end. */
+		b->first_claim_at = ast_tvnow();
+		ast_alertpipe_write(b->alert_pipe);
+	}
+	if (everyone_answered(b)) {
+		best_decide(b);
+	}
+
+	until = ast_tvadd(ast_tvnow(),
+		ast_samp2tv(b->options.window_ms + CLAIM_DECISION_MARGIN_MS, 1000));
+	deadline = (struct timespec) { .tv_sec = until.tv_sec, .tv_nsec = until.tv_usec * 1000 };
+	while (b->state == BROADCAST_OPEN) {
+		if (ast_cond_timedwait(&b->changed, ao2_object_get_lockaddr(b), &deadline)
+			== ETIMEDOUT) {
+			ast_log(LOG_WARNING, "%s: the claim by '%s' was not decided in time; refused\n",
+				b->channel_name, request->app);
+			recipient->claimed = 0;
+			return CLAIM_NOT_FOUND;
+		}
+	}
+	if (b->state != BROADCAST_CLAIMED) {
+		/* Timed out without a claim that could still win, hung up, ended. */
+		return CLAIM_NOT_FOUND;
+	}
+	return !strcmp(b->winner, request->app) ? CLAIM_WON : CLAIM_CONFLICT;
+}
+
+/*! \brief Decide a claim with the broadcast locked, as its mode says. */
+static enum claim_result claim_decide(struct broadcast *b, struct broadcast_recipient *recipient,
+	const struct request *request)
+{
+	return b->options.window_ms ? best_claim_decide(b, recipient, request)
+		: first_claim_decide(b, recipient, request);
 }
 
 /*!
@@ -574,9 +745,9 @@ static int claimant_send_wait(struct broadcast *b, struct broadcast_recipient *r
 	return 0;
 }
 
-/*! \brief Decide a request of \a app's with the broadcast locked. */
+/*! \brief Decide a request with the broadcast locked. */
 typedef enum claim_result (*request_decide)(struct broadcast *b,
-	struct broadcast_recipient *recipient, const char *app, int registered);
+	struct broadcast_recipient *recipient, const struct request *request);
 
 /*!
  * \brief A recipient's request (\a request: "claim", "decline"): find the
@@ -584,12 +755,12 @@ typedef enum claim_result (*request_decide)(struct broadcast *b,
  * \param[out] decided the broadcast, if one was found (the caller owns the
  *             reference)
  */
-static enum claim_result recipient_request(const char *channel_id, const char *app,
-	const char *request, request_decide decide, struct broadcast **decided)
+static enum claim_result recipient_request(const char *channel_id, const char *app, long score,
+	const char *what, request_decide decide, struct broadcast **decided)
 {
+	struct request request = { .app = app, .score = score };
 	struct broadcast *b;
 	enum claim_result result;
-	int registered;
 	int send_stuck;
 
 	*decided = NULL;
@@ -598,35 +769,36 @@ static enum claim_result recipient_request(const char *channel_id, const char *a
 	}
 	b = broadcast_find(channel_id);
 	if (!b) {
-		ast_debug(3, "A %s by '%s' for channel '%s': no open broadcast\n", request, app, channel_id);
+		ast_debug(3, "A %s by '%s' for channel '%s': no open broadcast\n", what, app, channel_id);
 		return CLAIM_NOT_FOUND;
 	}
 
-	registered = host_app_is_registered(app);
+	request.registered = host_app_is_registered(app);
 	{
 		SCOPED_AO2LOCK(lock, b);
 		/* The candidates never change; their flags are read under the lock. */
 		struct broadcast_recipient *recipient = recipient_find(b, app);
 
 		send_stuck = claimant_send_wait(b, recipient);
-		result = decide(b, recipient, app, registered);
+		result = decide(b, recipient, &request);
 	}
 
 	if (send_stuck) {
 		ast_log(LOG_WARNING, "%s: %s by '%s' refused: its CallBroadcast send has not "
-			"returned after %d ms\n", b->channel_name, request, app, CLAIM_SEND_WAIT_MS);
+			"returned after %d ms\n", b->channel_name, what, app, CLAIM_SEND_WAIT_MS);
 	}
-	ast_debug(result == CLAIM_WON ? 1 : 3, "%s: %s by '%s' %s\n", b->channel_name, request, app,
+	ast_debug(result == CLAIM_WON ? 1 : 3, "%s: %s by '%s' %s\n", b->channel_name, what, app,
 		result == CLAIM_WON ? "accepted" : result == CLAIM_CONFLICT
 		? "refused: already claimed" : "refused: not eligible or not open");
 	*decided = b;
 	return result;
 }
 
-enum claim_result broadcast_claim(const char *channel_id, const char *app, int64_t *latency_us)
+enum claim_result broadcast_claim(const char *channel_id, const char *app, long score,
+	int64_t *latency_us)
 {
 	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
-	enum claim_result result = recipient_request(channel_id, app, "claim", claim_decide, &b);
+	enum claim_result result = recipient_request(channel_id, app, score, "claim", claim_decide, &b);
 
 	/* claimed_at never changes once the claim won. */
 	*latency_us = result == CLAIM_WON ? ast_tvdiff_us(b->claimed_at, b->started) : 0;
@@ -635,11 +807,11 @@ enum claim_result broadcast_claim(const char *channel_id, const char *app, int64
 
 /*! \brief Decide a decline with the broadcast locked (see broadcast_decline()). */
 static enum claim_result decline_decide(struct broadcast *b,
-	struct broadcast_recipient *recipient, const char *app, int registered)
+	struct broadcast_recipient *recipient, const struct request *request)
 {
 	int declined_before = recipient && recipient->live && recipient->declined && !recipient->dropped;
 
-	if ((!may_claim(recipient) && !declined_before) || !registered) {
+	if ((!may_claim(recipient) && !declined_before) || !request->registered) {
 		return CLAIM_NOT_FOUND;
 	}
 	if (b->state == BROADCAST_CLAIMED) {
@@ -649,9 +821,10 @@ static enum claim_result decline_decide(struct broadcast *b,
 		return CLAIM_NOT_FOUND;
 	}
 	if (!recipient->declined) {
+		/* In best mode a claim of its own is withdrawn with it. */
 		recipient->declined = 1;
 		b->declined++;
-		end_if_nobody_left(b);
+		end_if_decided(b);
 	}
 	return CLAIM_WON;
 }
@@ -660,7 +833,7 @@ enum claim_result broadcast_decline(const char *channel_id, const char *app)
 {
 	RAII_VAR(struct broadcast *, b, NULL, ao2_cleanup);
 
-	return recipient_request(channel_id, app, "decline", decline_decide, &b);
+	return recipient_request(channel_id, app, 0, "decline", decline_decide, &b);
 }
 
 /* --- a recipient's connection lost, and the handoff to the winner ------------- */
@@ -691,7 +864,7 @@ int broadcast_recipient_gone(struct broadcast *b, const char *app)
 	}
 	recipient->dropped = 1;
 	ast_cond_broadcast(&b->changed);
-	end_if_nobody_left(b);
+	end_if_decided(b);
 
 	if (b->state != BROADCAST_CLAIMED || b->winner_lost || strcmp(b->winner, app)
 		|| !winner_gives_back(b)) {
@@ -772,6 +945,31 @@ static int wait_consume_frame(struct ast_channel *chan)
 }
 
 /*!
+ * \brief Milliseconds until the dialplan thread must look again: the
+ *        timeout, or the end of a decision window opened by a first claim.
+ *        When one of them has passed, act on it: decide for the best claim in
+ *        (the window's end, or the timeout with a claim in), or time out.
+ */
+static int deadline_ms(struct broadcast *b, struct timeval start, int timeout_ms)
+{
+	int ms = ast_remaining_ms(start, timeout_ms);
+	SCOPED_AO2LOCK(lock, b);
+
+	if (b->state == BROADCAST_OPEN && !ast_tvzero(b->first_claim_at)) {
+		int window = ast_remaining_ms(b->first_claim_at, b->options.window_ms);
+
+		if (window <= 0 || ms <= 0) {
+			best_decide(b);
+		}
+		ms = MIN(ms, window);
+	}
+	if (b->state == BROADCAST_OPEN && ms <= 0 && ast_remaining_ms(start, timeout_ms) <= 0) {
+		broadcast_end_locked(b, BROADCAST_TIMED_OUT);
+	}
+	return b->state == BROADCAST_OPEN ? MAX(ms, 0) : 0;
+}
+
+/*!
  * \brief Sleep until something may have changed, or close the broadcast if
  *        the deadline passed or the caller hung up.
  */
@@ -787,9 +985,8 @@ static void wait_once(struct broadcast *b, struct ast_channel *chan,
 		broadcast_close(b, BROADCAST_HUNG_UP);
 		return;
 	}
-	ms = ast_remaining_ms(start, timeout_ms);
+	ms = deadline_ms(b, start, timeout_ms);
 	if (ms <= 0) {
-		broadcast_close(b, BROADCAST_TIMED_OUT);
 		return;
 	}
 
@@ -880,6 +1077,7 @@ void broadcast_view(struct broadcast *b, struct broadcast_view *view)
 	view->window_ms = b->options.window_ms;
 	ast_copy_string(view->winner, S_OR(b->winner, ""), sizeof(view->winner));
 	view->winner_lost = b->winner_lost;
+	view->score = b->score;
 	view->claimed_at = b->claimed_at;
 	view->latency_us = b->winner ? ast_tvdiff_us(b->claimed_at, b->started) : 0;
 	view->age_ms = ast_tvdiff_ms(ast_tvnow(), b->started);
@@ -915,6 +1113,8 @@ void broadcast_outcome(struct broadcast *b, struct stasis_broadcast_outcome *out
 	out->recipients = recipients_locked(b);
 	out->offers = b->offer;
 	out->declined = b->declined_before + b->declined;
+	out->scored = b->options.window_ms && b->state == BROADCAST_CLAIMED;
+	out->score = out->scored ? b->score : 0;
 	ast_copy_string(out->reason, reason_of(b), sizeof(out->reason));
 }
 

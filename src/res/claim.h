@@ -139,11 +139,13 @@ int broadcast_claimed_owed(struct broadcast *b, struct ast_json *event,
  * If \a app's own CallBroadcast has not come back from ARI yet, waits for it
  * (within ARI's WebSocket write timeout), so that only an application a live
  * connection took the event for can win, and its CallBroadcast is out before
- * StasisStart.
+ * StasisStart. In best mode (a decision window), waits until the broadcast
+ * is decided, and \a score counts: the highest wins.
  * \param[out] latency_us from the start of the broadcast to a winning claim
  *             (0 for any other result)
  */
-enum claim_result broadcast_claim(const char *channel_id, const char *app, int64_t *latency_us);
+enum claim_result broadcast_claim(const char *channel_id, const char *app, long score,
+	int64_t *latency_us);
 
 /*!
  * \brief Decline the channel's broadcast for \a app: it will not claim it.
@@ -244,6 +246,8 @@ struct broadcast_view {
 	char winner[256];
 	/*! Whether the winner lost its connection and gave the call back */
 	int winner_lost;
+	/*! The winning score, in best mode */
+	long score;
 	/*! When the winning claim was accepted (zero if none) */
 	struct timeval claimed_at;
 	/*! From the start of the broadcast to the winning claim, 0 if none */

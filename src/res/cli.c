@@ -123,6 +123,11 @@ static char *handle_show_stats(struct ast_cli_entry *e, int cmd, struct ast_cli_
 	ast_cli(a->fd, "  accepted (204):      %ld\n", s.claims_won);
 	ast_cli(a->fd, "  conflict (409):      %ld\n", s.claims_conflict);
 	ast_cli(a->fd, "  refused (404):       %ld\n", s.claims_not_found);
+	ast_cli(a->fd, "Best mode (w()): decided %ld, from the first claim: mean %ld.%03ld ms, "
+		"max %ld.%03ld ms\n", s.best_decisions,
+		s.best_decisions ? s.decision_sum_us / s.best_decisions / 1000 : 0,
+		s.best_decisions ? s.decision_sum_us / s.best_decisions % 1000 : 0,
+		s.decision_max_us / 1000, s.decision_max_us % 1000);
 	ast_cli(a->fd, "Declines:\n");
 	ast_cli(a->fd, "  accepted (204):      %ld\n", s.declines_accepted);
 	ast_cli(a->fd, "  conflict (409):      %ld\n", s.declines_conflict);

@@ -139,12 +139,14 @@ struct ast_json *offer_call_broadcast(struct broadcast *b, struct ast_channel *c
 }
 
 struct ast_json *offer_call_claimed(struct broadcast *b, struct ast_channel *chan,
-	const char *winner, struct timeval claimed_at)
+	const char *winner, struct timeval claimed_at, long score)
 {
 	RAII_VAR(struct ast_channel_snapshot *, snapshot, channel_snapshot(b, chan), ao2_cleanup);
 	struct ast_json *event = snapshot ? event_create("CallClaimed", snapshot, claimed_at) : NULL;
 
-	if (!event || ast_json_object_set(event, "winner_app", ast_json_string_create(winner))) {
+	if (!event || ast_json_object_set(event, "winner_app", ast_json_string_create(winner))
+		|| (broadcast_window_ms(b)
+			&& ast_json_object_set(event, "score", ast_json_integer_create(score)))) {
 		ast_json_unref(event);
 		return NULL;
 	}
@@ -187,7 +189,7 @@ void broadcast_notify_claimed(struct broadcast *b, struct ast_channel *chan)
 	size_t i;
 
 	broadcast_view(b, &view);
-	event = offer_call_claimed(b, chan, S_OR(winner, ""), view.claimed_at);
+	event = offer_call_claimed(b, chan, S_OR(winner, ""), view.claimed_at, view.score);
 	if (!event || AST_VECTOR_INIT(&now, broadcast_candidate_count(b))) {
 		return;
 	}

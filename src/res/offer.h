@@ -46,10 +46,11 @@ struct ast_json *offer_call_broadcast(struct broadcast *b, struct ast_channel *c
 
 /*!
  * \brief The CallClaimed event of \a b, claimed by \a winner at \a claimed_at
- *        (a new reference), NULL without memory.
+ *        (a new reference), NULL without memory; in best mode with the
+ *        winning \a score.
  */
 struct ast_json *offer_call_claimed(struct broadcast *b, struct ast_channel *chan,
-	const char *winner, struct timeval claimed_at);
+	const char *winner, struct timeval claimed_at, long score);
 
 /*!
  * \brief Hand \a event to application \a app.

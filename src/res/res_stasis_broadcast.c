@@ -200,7 +200,8 @@ int AST_OPTIONAL_API_NAME(stasis_broadcast_outcome)(const char *channel_id,
 int AST_OPTIONAL_API_NAME(stasis_app_claim_channel)(const char *channel_id, const char *app_name)
 {
 	int64_t latency_us;
-	enum claim_result result = broadcast_claim(channel_id, app_name, &latency_us);
+	/* A plain claim: score 0 in best mode. */
+	enum claim_result result = broadcast_claim(channel_id, app_name, 0, &latency_us);
 
 	stats_claim_counted(result, latency_us);
 	return result;

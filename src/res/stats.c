@@ -24,6 +24,16 @@ static struct stasis_broadcast_stats counters;
 
 #define COUNT(field, n) __atomic_add_fetch(&counters.field, (n), __ATOMIC_RELAXED)
 
+/*! \brief Raise \a field to \a value if it is below, atomically. */
+static void count_max(long *field, long value)
+{
+	long seen = __atomic_load_n(field, __ATOMIC_RELAXED);
+
+	while (value > seen && !__atomic_compare_exchange_n(field, &seen, value, 0,
+		__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+	}
+}
+
 void stats_broadcast_started(void)
 {
 	COUNT(broadcasts, 1);
@@ -75,6 +85,13 @@ void stats_winner_lost(void)
 	COUNT(winners_lost, 1);
 }
 
+void stats_best_decided(int64_t decision_us)
+{
+	COUNT(best_decisions, 1);
+	COUNT(decision_sum_us, decision_us);
+	count_max(&counters.decision_max_us, decision_us);
+}
+
 void stats_decline_counted(enum claim_result result)
 {
 	switch (result) {
@@ -93,7 +110,6 @@ void stats_decline_counted(enum claim_result result)
 void stats_claim_counted(enum claim_result result, int64_t latency_us)
 {
 	int bucket;
-	long seen;
 
 	switch (result) {
 	case CLAIM_CONFLICT:
@@ -114,10 +130,7 @@ void stats_claim_counted(enum claim_result result, int64_t latency_us)
 		}
 	}
 	COUNT(latency_buckets[bucket], 1);
-	seen = __atomic_load_n(&counters.latency_max_us, __ATOMIC_RELAXED);
-	while (latency_us > seen && !__atomic_compare_exchange_n(&counters.latency_max_us,
-		&seen, latency_us, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-	}
+	count_max(&counters.latency_max_us, latency_us);
 }
 
 void stats_read(struct stasis_broadcast_stats *out)

@@ -35,6 +35,8 @@ void stats_reoffered(void);
 void stats_winner_lost(void);
 void stats_claim_counted(enum claim_result result, int64_t latency_us);
 void stats_decline_counted(enum claim_result result);
+/*! \brief A broadcast in best mode decided, \a decision_us after its first claim. */
+void stats_best_decided(int64_t decision_us);
 
 /*! \brief Read all counters (but \c live, which is the registry's). */
 void stats_read(struct stasis_broadcast_stats *out);

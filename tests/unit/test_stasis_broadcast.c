@@ -23,6 +23,7 @@
 
 #include "asterisk.h"
 
+#include <limits.h>
 #include <pthread.h>
 
 #include "asterisk/channel.h"
@@ -47,7 +48,7 @@ static enum claim_result claim(const char *channel_id, const char *app)
 {
 	int64_t latency_us;
 
-	return broadcast_claim(channel_id, app, &latency_us);
+	return broadcast_claim(channel_id, app, 0, &latency_us);
 }
 
 /*! \brief The state of \a b, as operators see it. */
@@ -98,8 +99,8 @@ static void unregister_racers(const char *tag, int count)
  *        \a count racers named after \a tag, whose sends are out; the first
  *        \a returned of them have returned, taken by a live connection.
  */
-static struct broadcast *broadcast_fixture_sending(struct ast_channel **chan, const char *tag,
-	int count, int returned)
+static struct broadcast *broadcast_fixture_options(struct ast_channel **chan, const char *tag,
+	int count, int returned, const struct stasis_broadcast_options *options)
 {
 	struct ast_vector_const_string names;
 	char (*buffers)[64] = ast_alloca(sizeof(*buffers) * count);
@@ -118,7 +119,7 @@ static struct broadcast *broadcast_fixture_sending(struct ast_channel **chan, co
 		racer_name(buffers[i], sizeof(buffers[i]), tag, i);
 		AST_VECTOR_APPEND(&names, buffers[i]);
 	}
-	b = broadcast_alloc(*chan, 0, NULL, &names);
+	b = broadcast_alloc(*chan, 0, options, &names);
 	AST_VECTOR_FREE(&names);
 	if (!b || broadcast_register(b)) {
 		ao2_cleanup(b);
@@ -131,6 +132,13 @@ static struct broadcast *broadcast_fixture_sending(struct ast_channel **chan, co
 		ast_json_unref(broadcast_send_returned(b, i, 1));
 	}
 	return b;
+}
+
+/*! \brief broadcast_fixture_options() with the default options. */
+static struct broadcast *broadcast_fixture_sending(struct ast_channel **chan, const char *tag,
+	int count, int returned)
+{
+	return broadcast_fixture_options(chan, tag, count, returned, NULL);
 }
 
 /*! \brief As broadcast_fixture_sending(), every send back and live, as after dispatch. */
@@ -526,6 +534,11 @@ struct race {
 	pthread_barrier_t start;
 	const char *channel_id;
 	const char *tag;
+	/*! Each racer's score (best mode) */
+	long scores[RACERS];
+	/*! Racer 0 declines at the same time as it claims */
+	int torn;
+	enum claim_result declined;
 	enum claim_result results[RACERS];
 	int closer;                       /* a thread that closes with a timeout */
 	enum broadcast_state closed_to;
@@ -543,13 +556,21 @@ static void *racer_run(void *data)
 	struct race *race = racer->race;
 	char name[64];
 
+	int64_t latency_us;
+
 	pthread_barrier_wait(&race->start);
+	if (racer->index == RACERS && race->torn) {
+		racer_name(name, sizeof(name), race->tag, 0);
+		race->declined = broadcast_decline(race->channel_id, name);
+		return NULL;
+	}
 	if (racer->index == RACERS) {
 		race->closed_to = broadcast_close(race->b, BROADCAST_TIMED_OUT);
 		return NULL;
 	}
 	racer_name(name, sizeof(name), race->tag, racer->index);
-	race->results[racer->index] = claim(race->channel_id, name);
+	race->results[racer->index] = broadcast_claim(race->channel_id, name,
+		race->scores[racer->index], &latency_us);
 	return NULL;
 }
 
@@ -561,7 +582,7 @@ static int run_race(struct race *race)
 {
 	pthread_t threads[RACERS + 1];
 	struct racer racers[RACERS + 1];
-	int threads_count = RACERS + (race->closer ? 1 : 0);
+	int threads_count = RACERS + (race->closer || race->torn ? 1 : 0);
 	int i, won = 0;
 
 	pthread_barrier_init(&race->start, NULL, threads_count);
@@ -848,6 +869,166 @@ AST_TEST_DEFINE(claim_waits_for_own_send)
 	return res;
 }
 
+
+AST_TEST_DEFINE(best_claim_highest_wins)
+{
+	enum ast_test_result_state res = AST_TEST_PASS;
+	struct stasis_broadcast_options best = { .window_ms = 60000 };
+	int round;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "claim/";
+		info->summary = "Best mode: 8 threads claim with scores, 200 times: the highest wins";
+		info->description = "Every recipient claims at once with a score (ties among them); "
+			"the broadcast is decided when the last one is in, long before its window: "
+			"exactly one CLAIM_WON, for the highest score and among equal ones the "
+			"earliest claim, every other claimant CLAIM_CONFLICT.";
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	register_racers("best", RACERS);
+	for (round = 0; round < 200 && res == AST_TEST_PASS; round++) {
+		struct ast_channel *chan;
+		struct broadcast *b = broadcast_fixture_options(&chan, "best", RACERS, RACERS, &best);
+		struct race race = { .tag = "best" };
+		struct broadcast_view view;
+		long top = LONG_MIN;
+		int i, won = -1, conflicts = 0;
+
+		if (!b) {
+			res = AST_TEST_FAIL;
+			break;
+		}
+		for (i = 0; i < RACERS; i++) {
+			race.scores[i] = ast_random() % 4 - 1;
+			top = MAX(top, race.scores[i]);
+		}
+		race.channel_id = broadcast_channel_id(b);
+		if (run_race(&race) != 1) {
+			ast_test_status_update(test, "round %d: not exactly one winner\n", round);
+			res = AST_TEST_FAIL;
+		}
+		for (i = 0; i < RACERS; i++) {
+			conflicts += race.results[i] == CLAIM_CONFLICT;
+			won = race.results[i] == CLAIM_WON ? i : won;
+		}
+		broadcast_view(b, &view);
+		if (conflicts != RACERS - 1 || won < 0 || race.scores[won] != top
+			|| view.score != top || view.state != BROADCAST_CLAIMED) {
+			ast_test_status_update(test, "round %d: %d conflicts, winner %d scored %ld of %ld\n",
+				round, conflicts, won, won < 0 ? 0 : race.scores[won], top);
+			res = AST_TEST_FAIL;
+		}
+		broadcast_fixture_done(b, chan);
+	}
+	unregister_racers("best", RACERS);
+	return res;
+}
+
+AST_TEST_DEFINE(decline_vs_claim)
+{
+	enum ast_test_result_state res = AST_TEST_PASS;
+	int round, claimed_rounds = 0;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "claim/";
+		info->summary = "A recipient declines while every recipient claims: one outcome";
+		info->description = "Racer 0 declines and claims at once while 7 others claim, 300 "
+			"times: exactly one claim wins; if racer 0's decline was accepted its claim was "
+			"refused, and if its claim won its decline was a conflict.";
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	register_racers("torn", RACERS);
+	for (round = 0; round < 300 && res == AST_TEST_PASS; round++) {
+		struct ast_channel *chan;
+		struct broadcast *b = broadcast_fixture(&chan, "torn", RACERS);
+		struct race race = { .tag = "torn", .torn = 1 };
+
+		if (!b) {
+			res = AST_TEST_FAIL;
+			break;
+		}
+		race.channel_id = broadcast_channel_id(b);
+		if (run_race(&race) != 1
+			|| (race.declined == CLAIM_WON && race.results[0] == CLAIM_WON)
+			|| (race.results[0] == CLAIM_WON && race.declined != CLAIM_CONFLICT)) {
+			ast_test_status_update(test, "round %d: decline %d, racer 0's claim %d\n",
+				round, race.declined, race.results[0]);
+			res = AST_TEST_FAIL;
+		}
+		claimed_rounds += race.results[0] == CLAIM_WON;
+		broadcast_fixture_done(b, chan);
+	}
+	unregister_racers("torn", RACERS);
+	ast_test_status_update(test, "racer 0 won %d rounds of 300\n", claimed_rounds);
+	return res;
+}
+
+AST_TEST_DEFINE(recipients_gone)
+{
+	enum ast_test_result_state res = AST_TEST_PASS;
+	struct ast_channel *chan = NULL;
+	struct broadcast *b;
+
+	switch (cmd) {
+	case TEST_INIT:
+		info->name = __func__;
+		info->category = CATEGORY "handoff/";
+		info->summary = "Recipients that decline or leave: nobody left ends it; a lost "
+			"winner gives the call back";
+		info->description = "One recipient declines and the other loses its connection: "
+			"the broadcast ends at once, nobody left. Then a winner lost before its "
+			"StasisStart: the handoff refuses to begin and the call comes back; and a "
+			"winner lost within the guard must be made to leave Stasis, once.";
+		return AST_TEST_NOT_RUN;
+	case TEST_EXECUTE:
+		break;
+	}
+
+	register_racers("gone", 2);
+	b = broadcast_fixture(&chan, "gone", 2);
+	ast_test_validate_cleanup(test, b != NULL, res, done);
+	ast_test_validate_cleanup(test, broadcast_decline(broadcast_channel_id(b), "sbtest-gone-0")
+		== CLAIM_WON, res, done);
+	ast_test_validate_cleanup(test, state_of(b) == BROADCAST_OPEN, res, done);
+	ast_test_validate_cleanup(test, !broadcast_recipient_gone(b, "sbtest-gone-1"), res, done);
+	ast_test_validate_cleanup(test, state_of(b) == BROADCAST_NOBODY_LEFT, res, done);
+	broadcast_fixture_done(b, chan);
+
+	b = broadcast_fixture(&chan, "gone", 2);
+	ast_test_validate_cleanup(test, b != NULL, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "sbtest-gone-0") == CLAIM_WON,
+		res, done);
+	ast_test_validate_cleanup(test, !broadcast_recipient_gone(b, "sbtest-gone-0"), res, done);
+	ast_test_validate_cleanup(test, broadcast_handoff_begin(b) == -1, res, done);
+	broadcast_fixture_done(b, chan);
+
+	b = broadcast_fixture(&chan, "gone", 2);
+	ast_test_validate_cleanup(test, b != NULL, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "sbtest-gone-1") == CLAIM_WON,
+		res, done);
+	ast_test_validate_cleanup(test, broadcast_handoff_begin(b) == 0, res, done);
+	ast_test_validate_cleanup(test, broadcast_recipient_gone(b, "sbtest-gone-1") == 1, res, done);
+	ast_test_validate_cleanup(test, broadcast_recipient_gone(b, "sbtest-gone-1") == 0, res, done);
+	ast_test_validate_cleanup(test, broadcast_evicting(b) == 1, res, done);
+	ast_test_validate_cleanup(test, broadcast_evicting(b) == 0, res, done);
+	ast_test_validate_cleanup(test, broadcast_handoff_end(b, 0) == 1, res, done);
+
+done:
+	broadcast_fixture_done(b, chan);
+	unregister_racers("gone", 2);
+	return res;
+}
+
 static int unload_module(void)
 {
 	AST_TEST_UNREGISTER(arguments_defaults);
@@ -862,6 +1043,9 @@ static int unload_module(void)
 	AST_TEST_UNREGISTER(claim_eligibility);
 	AST_TEST_UNREGISTER(claim_after_end);
 	AST_TEST_UNREGISTER(claim_waits_for_own_send);
+	AST_TEST_UNREGISTER(best_claim_highest_wins);
+	AST_TEST_UNREGISTER(decline_vs_claim);
+	AST_TEST_UNREGISTER(recipients_gone);
 	broadcast_registry_cleanup();
 	return 0;
 }
@@ -883,6 +1067,9 @@ static int load_module(void)
 	AST_TEST_REGISTER(claim_eligibility);
 	AST_TEST_REGISTER(claim_after_end);
 	AST_TEST_REGISTER(claim_waits_for_own_send);
+	AST_TEST_REGISTER(best_claim_highest_wins);
+	AST_TEST_REGISTER(decline_vs_claim);
+	AST_TEST_REGISTER(recipients_gone);
 	return AST_MODULE_LOAD_SUCCESS;
 }
 
