@@ -3,6 +3,7 @@
 //
 //   node agent.js --name sales-1 --wants sales,vip [--url http://127.0.0.1:8088]
 //   node agent.js --name any-1 --url http://10.0.0.11:8088,http://10.0.0.12:8088 --hold 2000
+//   node agent.js --name sales-2 --wants sales --decline yes
 //
 // It connects as ARI application NAME to every Asterisk node given (--url, a
 // comma-separated list or repeated), one ari-client each. A call is offered by
@@ -11,8 +12,19 @@
 // (caller, called, the BC_TAG channel variable listed in ari.conf
 // `channelvars`) whether to claim it. On 204 it owns the call: on StasisStart
 // it answers, plays a sound (or holds the call --hold milliseconds) and hangs
-// up. 409 means another agent was faster; 404 means the offer is over (timed
-// out, caller gone, or not offered to us).
+// up. 409 means another agent was faster (or, in best mode, better); 404 means
+// the offer is over (timed out, caller gone, or not offered to us).
+//
+// --decline yes: it declines the calls it does not want, through ari-client's
+// client.broadcasts.decline() (the /ari/broadcasts resource, which
+// res_stasis_broadcast describes in /ari/api-docs), so that when every agent
+// declines, the dialplan's fallback runs at once.
+//
+// When the offer says "mode": "best" (StasisBroadcast's w() option), it claims
+// with a score through client.broadcasts.claim(): 100 for a call tagged with
+// something it names in --wants (a skill match; "*" alone matches at 0), minus
+// 10 for each call it holds now: the least loaded agent with the right skill
+// gets the call.
 //
 // When a node goes away the agent keeps serving the others and reconnects to
 // it with exponential backoff (0.25 s doubling up to 4 s, with jitter). It
@@ -35,7 +47,7 @@ const CONNECT_TIMEOUT_MS = 10000;
 
 function parseArgs(argv) {
   const args = { url: [], user: 'asterisk', password: 'asterisk', wants: '*', sound: 'beep',
-    hold: '0' };
+    hold: '0', decline: 'no' };
   for (let i = 2; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     if (key === 'url') {
@@ -50,6 +62,7 @@ function parseArgs(argv) {
   if (args.url.length === 0) args.url.push('http://127.0.0.1:8088');
   args.wants = new Set(args.wants.split(','));
   args.hold = Number(args.hold);
+  args.decline = args.decline === 'yes';
   return args;
 }
 
@@ -84,11 +97,13 @@ function callLine(name, outcome, channelId, node, caller, detail) {
 
 // Handle the events of one node's client; claims go back to that node.
 function serveCalls(args, client, node) {
+  const tagOf = (event) => (event.channel.channelvars || {}).BC_TAG || '';
   // The routing decision: claim calls tagged with something we handle.
-  const wantsCall = (event) => {
-    const tag = (event.channel.channelvars || {}).BC_TAG || '';
-    return args.wants.has('*') || args.wants.has(tag);
-  };
+  const wantsCall = (event) => args.wants.has('*') || args.wants.has(tagOf(event));
+  // The calls it holds now: its load.
+  const held = new Set();
+  // How good a match it is for the call (best mode): a skill match, less its load.
+  const score = (event) => (args.wants.has(tagOf(event)) ? 100 : 0) - 10 * held.size;
 
   // A line about the call of CHANNEL (a channel's JSON, or ari-client's Channel).
   const sayCall = (outcome, channel, detail) => console.log(callLine(args.name, outcome,
@@ -97,23 +112,42 @@ function serveCalls(args, client, node) {
   client.on('CallBroadcast', async (event) => {
     const { channel } = event;
     if (!wantsCall(event)) {
-      sayCall('pass on', channel, `called ${event.called}`);
+      if (!args.decline) {
+        sayCall('pass on', channel, `called ${event.called}`);
+        return;
+      }
+      try {
+        await client.broadcasts.decline({ channelId: channel.id, application: args.name });
+        sayCall('declined', channel, `called ${event.called}`);
+      } catch (err) {
+        sayCall('decline failed for', channel, err.message);
+      }
       return;
     }
+    const best = event.mode === 'best';
+    const points = best ? score(event) : null;
     let error = null;
     try {
-      await client.events.claimChannel({ channelId: channel.id, application: args.name });
+      if (best) {
+        await client.broadcasts.claim({ channelId: channel.id, application: args.name,
+          score: points });
+      } else {
+        await client.events.claimChannel({ channelId: channel.id, application: args.name });
+      }
     } catch (err) {
       error = err;
     }
     const outcome = claimOutcome(error);
-    const replies = { 204: ['WON'], 409: ['lost', 'already claimed'],
+    const replies = { 204: ['WON', best ? `score ${points}` : null], 409: ['lost', 'already claimed'],
       404: ['too late for', 'offer over'] };
     const [words, detail] = replies[outcome] || ['claim failed for', outcome];
     sayCall(words, channel, detail);
   });
 
+  client.on('StasisEnd', (event, channel) => held.delete(channel.id));
+
   client.on('StasisStart', async (event, channel) => {
+    held.add(channel.id);
     const hangUp = async () => {
       try {
         await channel.hangup();

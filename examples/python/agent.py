@@ -5,6 +5,8 @@
     python3 agent.py --name any-1 --url http://10.0.0.11:8088,http://10.0.0.12:8088 --hold 2000
     python3 agent.py --name sales-1 --claim-over ws
     python3 agent.py --name cloud-1 --listen 0.0.0.0:8765
+    python3 agent.py --name sales-2 --wants sales --decline
+    python3 agent.py --name fragile-1 --crash-after-win
 
 It connects as ARI application NAME to every Asterisk node given (--url, a
 comma-separated list or repeated), one WebSocket each. A call is offered by
@@ -13,8 +15,22 @@ CallBroadcast it is. For every CallBroadcast it decides from the call (caller,
 called, the BC_TAG channel variable listed in ari.conf `channelvars`) whether
 to claim it. On 204 it owns the call: on StasisStart it answers, plays a sound
 (or holds the call --hold milliseconds) and hangs up. On 409 another agent was
-faster; on 404 the offer is over (timed out, caller gone, or this agent was
-not offered it).
+faster (or, in best mode, better); on 404 the offer is over (timed out, caller
+gone, or this agent was not offered it).
+
+With --decline it declines the calls it does not want (POST
+/ari/broadcasts/{channelId}/decline), so that when every agent declines, the
+dialplan's fallback runs at once instead of after the timeout.
+
+When the offer says "mode": "best" (StasisBroadcast's w() option), the best
+claim wins, not the first: the agent claims with a score (POST
+/ari/broadcasts/{channelId}/claim?score=), 100 for a call tagged with
+something it names in --wants (a skill match; "*" alone matches at 0), minus
+10 for each call it holds now, so the least loaded agent with the right skill
+gets the call.
+
+--crash-after-win makes it die (SIGKILL) right after it wins a call, as a
+process that crashes would, to see the call offered again to the others.
 
 How it talks to Asterisk:
 - by default, events over the WebSocket and requests (the claim, answer, play,
@@ -38,12 +54,16 @@ do (the format is sandbox/lib/agents.py's, which reads them back):
 
     sales-1: WON 1733.45 on 127.0.0.1:8088 from 6001
     sales-1: lost 1733.46 on 127.0.0.1:8088 from 6002: already claimed
+    sales-2: declined 1733.47 on 127.0.0.1:8088 from 6003: called 100
+    sales-1: WON 1733.48 on 127.0.0.1:8088 from 6004: score 90
 """
 
 import argparse
 import json
+import os
 import random
 import re
+import signal
 import threading
 import time
 import uuid
@@ -137,7 +157,8 @@ class Node:
 
 
 class Agent:
-    def __init__(self, nodes, name, wants, user, password, sound, hold_ms):
+    def __init__(self, nodes, name, wants, user, password, sound, hold_ms, decline=False,
+                 crash_after_win=False):
         self.nodes = nodes
         self.name = name
         self.wants = set(wants)
@@ -145,7 +166,10 @@ class Agent:
         self.password = password
         self.sound = sound
         self.hold_ms = hold_ms
+        self.decline = decline
+        self.crash_after_win = crash_after_win
         self.playbacks = {}   # playback id -> its channel (ids are unique per node)
+        self.held = set()     # (node, channel id) of the calls it holds now
         self.lock = threading.Lock()
 
     def say(self, text):
@@ -156,26 +180,49 @@ class Agent:
         print(call_line(self.name, outcome, channel["id"], node.label,
                         (channel.get("caller") or {}).get("number") or "", detail), flush=True)
 
+    @staticmethod
+    def tag_of(event):
+        return event["channel"].get("channelvars", {}).get("BC_TAG", "")
+
     def wants_call(self, event):
         """The routing decision: claim calls tagged with something we handle."""
-        tag = event["channel"].get("channelvars", {}).get("BC_TAG", "")
-        return tag in self.wants or "*" in self.wants
+        return self.tag_of(event) in self.wants or "*" in self.wants
+
+    def score(self, event):
+        """How good a match we are for the call (best mode): a skill match,
+        less the load we carry now."""
+        with self.lock:
+            load = len(self.held)
+        return (100 if self.tag_of(event) in self.wants else 0) - 10 * load
 
     def on_call_broadcast(self, node, event):
         channel = event["channel"]
         if not self.wants_call(event):
-            self.say_call("pass on", node, channel, f"called {event['called']}")
+            if self.decline:
+                self.decline_call(node, event)
+            else:
+                self.say_call("pass on", node, channel, f"called {event['called']}")
             return
+        best = event.get("mode") == "best"
+        score = self.score(event) if best else None
         try:
-            status, body = node.request("POST", "/events/claim",
-                                        {"channelId": channel["id"], "application": self.name},
-                                        over_ws=node.claim_over_ws)
+            if best:
+                status, body = node.request("POST", f"/broadcasts/{channel['id']}/claim",
+                                            {"application": self.name, "score": score},
+                                            over_ws=node.claim_over_ws)
+            else:
+                status, body = node.request("POST", "/events/claim",
+                                            {"channelId": channel["id"], "application": self.name},
+                                            over_ws=node.claim_over_ws)
         except (requests.RequestException, OSError, TimeoutError,
                 websocket.WebSocketException) as error:
             self.say_call("claim failed for", node, channel, error)
             return
         if status == 204:
-            self.say_call("WON", node, channel)
+            if self.crash_after_win:
+                self.say_call("WON", node, channel, "crashing on purpose")
+                os.kill(os.getpid(), signal.SIGKILL)
+            self.say_call("WON", node, channel, None if score is None else f"score {score}")
         elif status == 409:
             self.say_call("lost", node, channel, "already claimed")
         elif status == 404:
@@ -183,8 +230,24 @@ class Agent:
         else:
             self.say_call("claim failed for", node, channel, f"{status} {json.dumps(body)}")
 
+    def decline_call(self, node, event):
+        channel = event["channel"]
+        try:
+            status, body = node.request("POST", f"/broadcasts/{channel['id']}/decline",
+                                        {"application": self.name}, over_ws=node.claim_over_ws)
+        except (requests.RequestException, OSError, TimeoutError,
+                websocket.WebSocketException) as error:
+            self.say_call("decline failed for", node, channel, error)
+            return
+        if status == 204:
+            self.say_call("declined", node, channel, f"called {event['called']}")
+        else:
+            self.say_call("decline failed for", node, channel, f"{status} {json.dumps(body)}")
+
     def on_stasis_start(self, node, event):
         channel = event["channel"]
+        with self.lock:
+            self.held.add((node.label, channel["id"]))
         node.request("POST", f"/channels/{channel['id']}/answer")
         if self.hold_ms:
             self.say_call("answered", node, channel, f"holding {self.hold_ms} ms")
@@ -196,6 +259,10 @@ class Agent:
         with self.lock:
             self.playbacks[playback["id"]] = channel
         self.say_call("answered", node, channel, f"playing {self.sound}")
+
+    def on_stasis_end(self, node, event):
+        with self.lock:
+            self.held.discard((node.label, event["channel"]["id"]))
 
     def on_playback_finished(self, node, event):
         with self.lock:
@@ -216,6 +283,7 @@ class Agent:
         handlers = {
             "CallBroadcast": self.on_call_broadcast,
             "StasisStart": self.on_stasis_start,
+            "StasisEnd": self.on_stasis_end,
             "PlaybackFinished": self.on_playback_finished,
         }
         while True:
@@ -297,16 +365,23 @@ def main():
                         help="claim over HTTP (default) or as a RESTRequest down the WebSocket")
     parser.add_argument("--listen", metavar="HOST:PORT",
                         help="be the server of Asterisk's outbound connection instead of connecting")
+    parser.add_argument("--decline", action="store_true",
+                        help="decline the calls it does not want, instead of letting them pass")
+    parser.add_argument("--crash-after-win", action="store_true",
+                        help="die (SIGKILL) right after winning a call, as a crashing process")
     args = parser.parse_args()
     wants = args.wants.split(",")
+    options = {"decline": args.decline, "crash_after_win": args.crash_after_win}
     if args.listen:
         host, _, port = args.listen.rpartition(":")
-        agent = Agent([], args.name, wants, args.user, args.password, args.sound, args.hold)
+        agent = Agent([], args.name, wants, args.user, args.password, args.sound, args.hold,
+                      **options)
         agent.listen(host or "0.0.0.0", int(port), args.user, args.password)
         return
     urls = [url for value in args.url or ["http://127.0.0.1:8088"] for url in value.split(",") if url]
     nodes = [Node(url, args.user, args.password, args.claim_over == "ws") for url in urls]
-    Agent(nodes, args.name, wants, args.user, args.password, args.sound, args.hold).run()
+    Agent(nodes, args.name, wants, args.user, args.password, args.sound, args.hold,
+          **options).run()
 
 
 if __name__ == "__main__":

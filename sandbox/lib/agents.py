@@ -10,6 +10,8 @@ them all back, for the tests and the cluster demo's accounting alike:
     ex-node-2: lost 1733.45 on 127.0.0.12:8088 from 45: already claimed
     ex-py-2: claim failed for 1733.46 on 127.0.0.12:8088 from 46: HTTPConnectionPool(...): ...
     ex-py-1: answered 1733.45 on 127.0.0.12:8088 from 45: holding 2000 ms
+    ex-py-3: declined 1733.47 on 127.0.0.12:8088 from 47: called 100
+    ex-py-1: WON 1733.48 on 127.0.0.12:8088 from 48: score 90
     ex-py-1: hung up 1733.45 on 127.0.0.12:8088 from 45
 
 - OUTCOME is one of OUTCOMES below;
@@ -45,11 +47,15 @@ LANGUAGES = {
 # its line in the agents). The agent's reply to an offer comes first: one of
 # these per offer an agent got.
 OFFER_REPLIES = (
-    "WON",                  # claimed: 204, the call is the agent's
+    "WON",                  # claimed: 204, the call is the agent's; DETAIL, in
+                            # best mode: score N; with --crash-after-win:
+                            # crashing on purpose
     "lost",                 # 409: another agent claimed it first
     "too late for",         # 404: the offer was over
     "claim failed for",     # no answer, or another status: DETAIL says which
     "pass on",              # not wanted (its BC_TAG); DETAIL: the number called
+    "declined",             # not wanted, and declined (--decline); DETAIL: the number called
+    "decline failed for",   # DETAIL: the error, or the status and body
 )
 # Then what a winner does with its call.
 AFTER_WINNING = (
