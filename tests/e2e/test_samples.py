@@ -139,3 +139,35 @@ def test_bad_filter_fails_without_offering(sample_ari, ami, connect, samples):
     assert played(steps) == ["an-error-has-occurred"]
     assert bystander.find("CallBroadcast") == []
     samples.wait_log(mark, r"ERROR.*app_filter '\^\(broken\)\+\[' refused")
+
+
+@pytest.mark.ours_only
+def test_pool_takes_the_best_claim(sample_ari, ami, connect):
+    def claim_with_score(score):
+        def handle(app, event):
+            if event.get("type") == "CallBroadcast":
+                app.ari.request("POST", f"/broadcasts/{event['channel']['id']}/claim",
+                                params={"application": app.name, "score": score})
+            elif event.get("type") == "StasisStart":
+                app.ari.continue_in_dialplan(event["channel"]["id"])
+        return handle
+    plain = connect("pool-plain", Racer)                 # POST /events/claim: score 0
+    best = connect("pool-best", on_event=claim_with_score(5))
+    call, path = dial(sample_ari, ami, "800")
+    assert outcome(path()) == "SUCCESS"
+    assert best.find("StasisStart", call.channel_id)
+    assert plain.claims[call.channel_id] == 409
+
+
+@pytest.mark.ours_only
+def test_pool_where_everyone_declines_goes_on_at_once(sample_ari, ami, connect):
+    def decline(app, event):
+        if event.get("type") == "CallBroadcast":
+            app.ari.request("POST", f"/broadcasts/{event['channel']['id']}/decline",
+                            params={"application": app.name})
+    for name in ("pool-busy-1", "pool-busy-2"):
+        connect(name, on_event=decline)
+    _, path = dial(sample_ari, ami, "800")
+    steps = path(timeout=2.5)   # the offer's timeout is 3 s
+    assert outcome(steps) == "DECLINED"
+    assert played(steps) == ["all-circuits-busy-now"]
