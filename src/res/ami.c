@@ -113,8 +113,9 @@ void ami_broadcast_end(struct broadcast *b)
 		"Offers: %d\r\n"
 		"Declined: %d\r\n"
 		"Reason: %s\r\n",
-		broadcast_channel_name(b), broadcast_channel_id(b), end_status(&view), view.winner,
-		view.recipients, view.age_ms, view.offer, view.declined, outcome.reason);
+		broadcast_channel_name(b), broadcast_channel_id(b), end_status(&view),
+		view.winner_lost ? "" : view.winner, view.recipients, view.age_ms, view.offer,
+		view.declined, outcome.reason);
 }
 
 void ami_broadcast_refused(struct ast_channel *chan, const char *app_filter)

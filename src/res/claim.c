@@ -187,6 +187,8 @@ struct broadcast {
 	unsigned int winner_lost:1;
 	/*! ... and was made to let the channel go (handoff.c) */
 	unsigned int evicted:1;
+	/*! ... and the call came back from it (the handoff says so) */
+	unsigned int came_back:1;
 	/*! The CallClaimed owed to recipients whose send is still out */
 	struct ast_json *claimed_event;
 	/*! STASISSTATUS as the dialplan application reported it, "" if it did not */
@@ -871,10 +873,8 @@ int broadcast_recipient_gone(struct broadcast *b, const char *app)
 		return 0;
 	}
 	b->winner_lost = 1;
-	stats_winner_lost();
-	ast_log(LOG_NOTICE, "%s: winner '%s' lost its connection %s; the call will be offered "
-		"again\n", b->channel_name, app, b->handoff == HANDOFF_NONE
-		? "before its StasisStart" : "within the handoff guard");
+	ast_log(LOG_NOTICE, "%s: winner '%s' lost its connection %s\n", b->channel_name, app,
+		b->handoff == HANDOFF_NONE ? "before its StasisStart" : "within the handoff guard");
 	return b->handoff == HANDOFF_IN_STASIS;
 }
 
@@ -884,6 +884,7 @@ int broadcast_handoff_begin(struct broadcast *b)
 
 	if (b->winner_lost) {
 		b->handoff = HANDOFF_DONE;
+		b->came_back = 1;
 		return -1;
 	}
 	b->handoff = HANDOFF_IN_STASIS;
@@ -898,7 +899,8 @@ int broadcast_handoff_end(struct broadcast *b, int exec_result)
 	b->handoff = HANDOFF_DONE;
 	ast_cond_broadcast(&b->changed);
 	/* A session the winner ended itself stands, even if it was lost then. */
-	return b->winner_lost && (exec_result || b->evicted);
+	b->came_back = b->winner_lost && (exec_result || b->evicted);
+	return b->came_back;
 }
 
 int broadcast_evicting(struct broadcast *b)
@@ -1076,7 +1078,7 @@ void broadcast_view(struct broadcast *b, struct broadcast_view *view)
 	view->declined = b->declined_before + b->declined;
 	view->window_ms = b->options.window_ms;
 	ast_copy_string(view->winner, S_OR(b->winner, ""), sizeof(view->winner));
-	view->winner_lost = b->winner_lost;
+	view->winner_lost = b->came_back;
 	view->score = b->score;
 	view->claimed_at = b->claimed_at;
 	view->latency_us = b->winner ? ast_tvdiff_us(b->claimed_at, b->started) : 0;
@@ -1089,8 +1091,8 @@ static const char *reason_of(const struct broadcast *b)
 {
 	switch (b->state) {
 	case BROADCAST_CLAIMED:
-		/* Lost, and not offered again: nobody was left to offer it to. */
-		return b->winner_lost ? "WINNER_LOST" : "CLAIMED";
+		/* Came back, and not offered again: nobody was left to offer it to. */
+		return b->came_back ? "WINNER_LOST" : "CLAIMED";
 	case BROADCAST_HUNG_UP:
 		return "HANGUP";
 	case BROADCAST_NO_RECIPIENTS:

@@ -244,7 +244,7 @@ struct broadcast_view {
 	int window_ms;
 	/*! The winning application, "" if none (truncated for display) */
 	char winner[256];
-	/*! Whether the winner lost its connection and gave the call back */
+	/*! Whether the winner lost its connection and the call came back from it */
 	int winner_lost;
 	/*! The winning score, in best mode */
 	long score;

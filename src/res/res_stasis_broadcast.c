@@ -158,6 +158,7 @@ static void winner_lost(struct broadcast *b)
 {
 	RAII_VAR(char *, winner, broadcast_winner(b), ast_free);
 
+	stats_winner_lost();
 	ami_broadcast_winner_lost(b);
 	ast_verb(3, "%s: winner '%s' lost its connection before it had the call (offer %d)\n",
 		broadcast_channel_name(b), S_OR(winner, ""), broadcast_offer(b));

@@ -22,7 +22,10 @@ Faults are injected at random points, the narrow windows included:
 Every call must end exactly one way -- claimed (SUCCESS, or FAILED when the
 winner vanished before its Stasis session), TIMEOUT, or hung up -- and the
 dialplan's variables, the AMI events and the claims the agents saw must all
-tell the same story (check_call). At the end the CLI counters must add up to
+tell the same story (check_call). A winner reset before its StasisStart or
+within the guard after it gives the call back: it is offered again, and each
+offer has at most one winner; the call's winner is the last offer's, unless it
+was lost too. At the end the CLI counters must add up to
 the calls' ends, and nothing may be left behind: no channel, no broadcast, no
 file descriptor, and memory that levels off after warm-up.
 """
@@ -141,7 +144,7 @@ class Soak:
     def on_ami(self, event):
         name = event.get("Event")
         if name not in ("StasisBroadcastBegin", "StasisBroadcastClaimed", "StasisBroadcastEnd",
-                        "UserEvent"):
+                        "StasisBroadcastWinnerLost", "UserEvent"):
             return
         call = self.calls.get(event.get("Uniqueid"))
         if call is None:
@@ -453,7 +456,9 @@ def outcome(call):
         return "hung up before the dialplan"
     if not ends:
         return "unended"
-    status, winner = ends[0].get("Status"), ends[0].get("Winner")
+    status, reason = ends[0].get("Status"), ends[0].get("Reason")
+    if reason == "WINNER_LOST":
+        return "winner lost, nobody left"
     if status == "TIMEOUT" and ends[0].get("Recipients") == "0":
         return "no recipients"
     return status
@@ -468,7 +473,7 @@ def check_call(soak, call):
     if call.never_offered:
         return
     ends, claimed = call.ami["StasisBroadcastEnd"], call.ami["StasisBroadcastClaimed"]
-    begins = call.ami["StasisBroadcastBegin"]
+    begins, lost = call.ami["StasisBroadcastBegin"], call.ami["StasisBroadcastWinnerLost"]
     if len(ends) != 1 or call.report is None:
         broken(f"{len(ends)} AMI ends, report {'present' if call.report else 'missing'}")
         return
@@ -477,10 +482,16 @@ def check_call(soak, call):
     won = [agent for agent, status_code in call.claims if status_code == 204]
     unknown = {agent for agent, status_code in call.claims if status_code is None}
     starts = {agent for agent, _ in call.starts}
+    winners = [e["Winner"] for e in claimed]            # one per offer that was claimed
+    lost_winners = [e["Winner"] for e in lost]
 
-    # One end, told alike by the dialplan and AMI.
-    if len(begins) != 1:
-        broken(f"{len(begins)} StasisBroadcastBegin")
+    # One end, told alike by the dialplan and AMI; one begin per offer.
+    offers = int(end["Offers"])
+    if len(begins) != offers or [int(b["Offer"]) for b in begins] != list(range(1, offers + 1)):
+        broken(f"{len(begins)} StasisBroadcastBegin, offers {[b['Offer'] for b in begins]}, "
+               f"AMI end says {offers} offers")
+    if lost_winners != winners[:len(lost_winners)] or len(lost_winners) < offers - 1:
+        broken(f"winners {winners}, lost {lost_winners}, {offers} offers")
     if report["Returned"] == "1" and report["Status"] != status:
         broken(f"STASISSTATUS {report['Status']} but AMI says {status}")
     # Hung up before it returned: AMI tells how the broadcast had ended --
@@ -493,36 +504,45 @@ def check_call(soak, call):
         broken(f"STASISBROADCAST_RECIPIENTS {report['Recipients']} vs AMI {end['Recipients']}")
     if report["Winner"] != winner and report["Status"]:
         broken(f"STASISBROADCAST_WINNER {report['Winner']!r} vs AMI {winner!r}")
+    if report["Status"] and (report["Offers"], report["Reason"]) != (end["Offers"], end["Reason"]):
+        broken(f"STASISBROADCAST_OFFERS/_REASON {report['Offers']}/{report['Reason']} vs AMI "
+               f"{end['Offers']}/{end['Reason']}")
 
-    # At most one winner, the same everywhere; StasisStart only there.
-    if len(won) > 1:
-        broken(f"{len(won)} claims accepted: {won}")
+    # At most one winner an offer, the same everywhere; StasisStart only there.
+    if len(set(won)) != len(won) or len(winners) > offers:
+        broken(f"claims accepted {won} for {offers} offers")
     if winner:
-        # The winner's 204 is seen, unless the WebSocket it claimed down went
-        # away with the answer.
-        if (won != [winner] and not (not won and winner in unknown)) \
-                or [e["Winner"] for e in claimed] != [winner]:
-            broken(f"winner {winner}, accepted claims {won}, AMI claimed {len(claimed)}")
+        # The final winner is the last offer's, and not lost. Every winner's
+        # 204 is seen, unless the WebSocket it claimed down went away with
+        # the answer.
+        if winners[-1:] != [winner] or winner in lost_winners[len(winners) - 1:] \
+                or any(w not in won and w not in unknown for w in winners) \
+                or any(w not in winners for w in won):
+            broken(f"winner {winner}, accepted claims {won}, AMI claimed {winners}, "
+                   f"lost {lost_winners}")
         # StasisStart in flight to a connection of the winner that was reset
         # is lost with it, as with Stasis(); otherwise the winner must see it.
         if (status == "SUCCESS" and winner not in starts
                 and not agents[winner].lost_connection_during(call)):
             broken(f"SUCCESS but {winner} never got StasisStart")
-    elif won or claimed:
-        broken(f"{status} without a winner, yet claims accepted {won}, AMI claimed {len(claimed)}")
-    if starts - {winner}:
-        broken(f"StasisStart at {starts - {winner}}, the winner is {winner!r}")
+    elif set(won) - set(lost_winners) or len(winners) != len(lost_winners):
+        broken(f"{status} without a winner, yet claims accepted {won}, AMI claimed {winners}, "
+               f"lost {lost_winners}")
+    if starts - {winner} - set(lost_winners):
+        broken(f"StasisStart at {starts - {winner} - set(lost_winners)}, the winner is "
+               f"{winner!r}, lost {lost_winners}")
     if call.args and any(args != call.args.split(":") for _, args in call.starts):
         broken(f"StasisStart args {[a for _, a in call.starts]} for {call.args}")
 
     # Who was offered the call, and who heard of the claim.
-    if len(call.offered) > int(end["Recipients"]):
-        broken(f"{len(call.offered)} agents got CallBroadcast, Recipients {end['Recipients']}")
+    recipients = max(int(b["Recipients"]) for b in begins + [end]) if begins else 0
+    if len(call.offered) > recipients:
+        broken(f"{len(call.offered)} agents got CallBroadcast, Recipients {recipients}")
     if call.app_filter and any(not re.search(call.app_filter, a) for a in call.offered):
         broken(f"filter {call.app_filter} but offered to {call.offered}")
-    if call.notified and (not call.notify or not winner
-                          or any(w != winner for _, w in call.notified)):
-        broken(f"CallClaimed {call.notified} (notify {call.notify}, winner {winner!r})")
+    if call.notified and (not call.notify or not winners
+                          or any(w not in winners for _, w in call.notified)):
+        broken(f"CallClaimed {call.notified} (notify {call.notify}, winners {winners})")
     for agent, _ in call.notified:
         if agent not in call.offered and not agents[agent].lost_connection_during(call):
             broken(f"CallClaimed to {agent}, which was not offered the call "
@@ -537,17 +557,27 @@ def check_counters(soak, stats):
 
     ends = collections.Counter(outcome(call) for call in soak.calls.values())
     claims = collections.Counter(s for c in soak.calls.values() for _, s in c.claims)
+    # Each offer of a call is a broadcast; a claimed one whose winner was lost
+    # counts as claimed, and the offer after it among the broadcasts.
+    offers = sum(len(c.ami["StasisBroadcastBegin"]) for c in soak.calls.values())
+    lost = sum(len(c.ami["StasisBroadcastWinnerLost"]) for c in soak.calls.values())
+    refused = sum(1 for c in soak.calls.values()
+                  if not c.ami["StasisBroadcastBegin"] and outcome(c) == "FAILED")
     expected = {
-        "Broadcasts": len(soak.calls) - ends["hung up before the dialplan"],
-        "claimed": ends["SUCCESS"] + ends["FAILED"],
+        "Broadcasts": offers + refused,
+        "claimed": ends["SUCCESS"] + ends["FAILED"] + lost,
         # A broadcast whose last send was still out when the timeout came is
-        # "timed out" with nobody live: these two are compared as one.
+        # "timed out" with nobody live; one whose recipients all left is
+        # "nobody left": these three are compared as one.
         "timed out + no recipients": ends["TIMEOUT"] + ends["no recipients"],
         "hung up": ends["HANGUP"],
         "failed": ends["FAILED"],
+        "re-offers": offers - sum(1 for c in soak.calls.values() if c.ami["StasisBroadcastBegin"]),
+        "Winners lost": lost,
     }
     got = {label: count(label) for label in expected if "+" not in label}
-    got["timed out + no recipients"] = count("timed out") + count("no recipients")
+    got["timed out + no recipients"] = count("timed out") + count("no recipients") \
+        + count("nobody left")
     if got != expected:
         soak.break_invariant(None, f"CLI counters {got} vs the calls' ends {expected}")
     # Claims: as the agents saw them, plus those whose answer was lost with
