@@ -88,7 +88,8 @@ LDFLAGS_MODULE = -shared -pthread
 BUILD ?= build
 RES_SOURCES = src/res/res_stasis_broadcast.c src/res/registry.c src/res/claim.c \
 	src/res/offer.c src/res/dispatch.c src/res/filter.c src/res/stats.c src/res/ami.c \
-	src/res/cli.c src/res/module_watch.c src/res/handoff.c src/res/broadcasts.c $(ROUTE_SOURCES)
+	src/res/cli.c src/res/module_watch.c src/res/handoff.c src/res/broadcasts.c \
+	src/res/answers.c $(ROUTE_SOURCES)
 RES_INTERNALS = src/res/registry.c src/res/claim.c src/res/offer.c src/res/dispatch.c \
 	src/res/filter.c src/res/stats.c
 APP_SOURCES = src/app/app_stasis_broadcast.c src/app/arguments.c

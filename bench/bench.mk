@@ -2,7 +2,7 @@
 
 # Not part of check: stock vs ours (and the floor of fan-out cost), several
 # minutes; BENCH_QUICK=1 for a smoke run.
-.PHONY: bench bench-sip bench-versions bench-handoff floor-module
+.PHONY: bench bench-sip bench-versions bench-handoff bench-scored floor-module
 bench:
 	BENCH_QUICK=$(BENCH_QUICK) bench/run.sh
 
@@ -22,6 +22,11 @@ bench-handoff:
 		SB_ASTERISK=$$v SB_EXPORT=bench/results sandbox/enter.sh \
 			"make -s all && BENCH_CALLS=$${BENCH_CALLS:-100} python3 -u bench/handoff.py" || exit 1; \
 	done
+
+# What a decision window costs (bench/scored.py), on Debian's 22.10.1.
+bench-scored:
+	SB_EXPORT=bench/results sandbox/enter.sh \
+		"make -s all && BENCH_CALLS=$${BENCH_CALLS:-100} python3 -u bench/scored.py"
 
 # The floor of fan-out cost (bench/floor): a module of its own, never installed.
 FLOOR_MODULE = $(BUILD)/bench_floor.so

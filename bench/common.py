@@ -37,7 +37,9 @@ class Target:
         if name == "floor":
             options["modules"] = [REPO / "build" / "bench_floor.so"]
         if build is not None:
-            options["build"] = str(build)
+            options["build"], source = str(build[0]), build[1]
+            if source != REPO:
+                options["src"] = source
         self.exten = "floor" if name == "floor" else "offer"
         self.instance = Instance(f"bench-{name}", port, stock=(name == "stock"), **options)
         self.ari = Ari(port)
@@ -87,13 +89,20 @@ def pyfan_command(workers):
     return [sys.executable, str(BENCH / "pyfan.py"), "--workers", str(workers)]
 
 
+# Our sources at an earlier commit, for the variant "before" (bench/run.sh
+# puts them here when BENCH_BEFORE names the commit).
+BEFORE = BENCH / ".before"
+
+
 def build_dispatch(name):
     """Our modules built with dispatch design NAME (the Makefile's DISPATCH)
-    in a build directory of their own; returns that directory."""
+    in a build directory of their own, or, for "before", the sources of
+    BENCH_BEFORE; returns (that directory, the source tree it was built from)."""
+    source = BEFORE if name == "before" else REPO
     build = REPO / "build" / f"dispatch-{name}"
-    subprocess.run(["make", "-s", f"BUILD={build.relative_to(REPO)}", f"DISPATCH={name}", "all"],
-                   cwd=REPO, check=True)
-    return build
+    subprocess.run(["make", "-s", f"BUILD={build}", f"DISPATCH={name}", "all"],
+                   cwd=source, check=True)
+    return build, source
 
 
 class Fan:

@@ -8,6 +8,7 @@ their order:
   ours         ours as the product builds it
   ours-NAME    ours built with the dispatch design NAME (make DISPATCH=NAME,
                in build/dispatch-NAME), one for each word of BENCH_DISPATCH;
+               ours-before: ours at the commit BENCH_BEFORE names (bench/run.sh);
                when that is empty (the default), only "ours" runs, and its
                word "default" adds "ours" beside the variants
   floor        bench/floor: the event handed to every application through
@@ -166,7 +167,8 @@ def main():
     lines = ["# The floor of fan-out cost", "",
              f"{ROUNDS} rounds alternating the {len(names)} instances of one Asterisk "
              "(Debian's 22.10.1); medians over rounds. `ours-NAME` is ours built with "
-             "`make DISPATCH=NAME`. See bench/floor.py."]
+             "`make DISPATCH=NAME`; `ours-before`, ours at an earlier commit "
+             f"({os.environ.get('BENCH_BEFORE_LABEL', 'BENCH_BEFORE')}). See bench/floor.py."]
     for kind in kinds:
         lines += ["", f"## {CLIENTS[kind][0]}", ""] + table(rows[kind], names)
     (out / "floor.md").write_text("\n".join(lines) + "\n")

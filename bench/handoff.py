@@ -1,6 +1,6 @@
 """make bench-handoff: what a handoff costs, on a real Asterisk, with winners
 that really die (a process that kills itself with SIGKILL: the kernel resets
-its connection, no WebSocket close frame).
+its connection, no WebSocket close frame), and what becomes of each call.
 
   death -> offer 2     a winner dies right after its claim's 204, or right
                        after its StasisStart: from its death to the other
@@ -13,7 +13,14 @@ its connection, no WebSocket close frame).
 
 The guard's default length (stasis_broadcast_app.h) is chosen from these
 (docs/guide.md, "Pools"). Medians and p99 over BENCH_CALLS trials each (default
-100). Writes bench/results/DATE-Ncpu/handoff.md and handoff.json.
+100).
+
+Then what becomes of the calls, BENCH_CALLS each, a winner dying: after its
+204; after its StasisStart (within the default guard); 400 ms after it with
+g(200) (after the guard); and the only recipient dying after its 204. Each
+call is counted: stranded (still in the dead winner's Stasis 3 s later, the
+caller in silence), offered again, won by another, told to the dialplan.
+Writes bench/results/DATE-Ncpu/handoff-VERSION.md and .json.
 """
 
 import datetime
@@ -40,10 +47,10 @@ PORT = 8095
 # A winner that dies: claims the first offer, prints when it dies, and kills
 # itself with SIGKILL right after the 204 ("claimed") or its StasisStart.
 DOOMED = r"""
-import json, os, signal, sys, time
+import json, os, signal, sys, threading, time
 sys.path.insert(0, "sandbox/lib")
 from ari import Ari, App
-port, name, when = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+port, name, when, after = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
 
 def die():
     print(time.monotonic(), flush=True)
@@ -54,7 +61,7 @@ def handle(app, event):
         if app.claim(event["channel"]["id"]) == 204 and when == "claimed":
             die()
     elif event.get("type") == "StasisStart" and when == "started":
-        die()
+        threading.Timer(after, die).start() if after else die()
 
 App(Ari(port), name, on_event=handle)
 print("ready", flush=True)
@@ -62,8 +69,8 @@ time.sleep(60)
 """
 
 
-def spawn_doomed(name, when):
-    process = subprocess.Popen([sys.executable, "-c", DOOMED, str(PORT), name, when],
+def spawn_doomed(name, when, after=0.0):
+    process = subprocess.Popen([sys.executable, "-c", DOOMED, str(PORT), name, when, str(after)],
                                stdout=subprocess.PIPE, text=True)
     assert process.stdout.readline().strip() == "ready"
     return process
@@ -150,6 +157,39 @@ def first_act(ari):
     return percentiles(samples)
 
 
+def fates(ari, instance, when, after=0.0, options="", alone=False):
+    """What becomes of the calls whose winner dies WHEN (AFTER s later)."""
+    other = None if alone else Racer(ari, "hf-other", claim=lambda e: e.get("offer", 1) >= 2)
+    observer = Observer(ari, "hf-observer")
+    counts = {"calls": 0, "stranded": 0, "offered again": 0, "won by another": 0,
+              "told to the dialplan": 0, "kept by the dead winner (ARI's semantics)": 0}
+    try:
+        for i in range(CALLS):
+            doomed = spawn_doomed(f"hf-doomed{i}", when, after)
+            call = ari.originate("offer", {"BC_TIMEOUT": "5000", "BC_FILTER": f"^hf-(doomed{i}|other)$",
+                                           "BC_OBSERVER": observer.name, "BC_OPTIONS": options})
+            died_at(doomed)
+            counts["calls"] += 1
+            try:
+                report = observer.report(call, timeout=3 + after)
+            except Exception:
+                report = None
+            if report is None:
+                # Still in the dead winner's Stasis: by design after the guard.
+                key = "kept by the dead winner (ARI's semantics)" if options else "stranded"
+                counts[key] += 1
+            else:
+                counts["told to the dialplan"] += 1
+                counts["offered again"] += report["offers"] >= 2
+                counts["won by another"] += bool(other) and report["winner"] == other.name
+            call.hangup()
+    finally:
+        if other:
+            other.close()
+        observer.close()
+    return counts
+
+
 def main():
     instance = Instance("bench-handoff", PORT).start()
     version = re.search(r"Asterisk (\S+)", instance.cli("core show version")).group(1)
@@ -161,17 +201,32 @@ def main():
             "death of the only recipient -> dialplan told (ms)": death_to_dialplan(ari),
             "healthy application: StasisStart -> answered (ms)": first_act(ari),
         }
+        calls = {
+            "winner dies after its 204": fates(ari, instance, "claimed"),
+            "winner dies after its StasisStart (within the default guard)":
+                fates(ari, instance, "started"),
+            "winner dies 400 ms after its StasisStart, g(200) (after the guard)":
+                fates(ari, instance, "started", 0.4, "g(200)"),
+            "the only recipient wins and dies after its 204":
+                fates(ari, instance, "claimed", alone=True),
+        }
     finally:
         instance.stop()
     _, out = results_dir()
-    (out / "handoff.json").write_text(json.dumps({"machine": machine(), "asterisk": version,
-                                                 "calls": CALLS, "figures": figures}, indent=1))
+    name = f"handoff-{version.split('+')[0]}"
+    (out / f"{name}.json").write_text(json.dumps({"machine": machine(), "asterisk": version,
+                                                  "calls": CALLS, "figures": figures,
+                                                  "fates": calls}, indent=1))
     lines = ["# Handoff: what a winner's death costs the call", "",
              f"Asterisk {version}, {CALLS} trials each; winners die by SIGKILL. See bench/handoff.py.",
              "", "| figure | p50 | p90 | p99 | max |", "|---|---|---|---|---|"]
     for label, p in figures.items():
         lines.append(f"| {label} | {p['p50']:.2f} | {p['p90']:.2f} | {p['p99']:.2f} | {p['max']:.2f} |")
-    (out / "handoff.md").write_text("\n".join(lines) + "\n")
+    columns = list(next(iter(calls.values())))
+    lines += ["", "| calls | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for label, counts in calls.items():
+        lines.append(f"| {label} | " + " | ".join(str(counts[c]) for c in columns) + " |")
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

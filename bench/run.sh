@@ -14,10 +14,19 @@ sip) benches="bench/sip_load.py" ;;
 transports) benches="" ;;
 *) benches="bench/run.py bench/floor.py bench/sip_load.py" ;;
 esac
+# BENCH_BEFORE=COMMIT: our sources at that commit, built and run beside ours
+# as the variant "before" (bench/floor.py), for a comparison in one run.
+rm -rf "$repo/bench/.before"
+if [ -n "${BENCH_BEFORE:-}" ]; then
+	mkdir -p "$repo/bench/.before"
+	git -C "$repo" archive "$BENCH_BEFORE" Makefile src docs | tar -x -C "$repo/bench/.before"
+	BENCH_DISPATCH="before ${BENCH_DISPATCH:-}"
+	BENCH_BEFORE_LABEL=$(git -C "$repo" log -1 --format='%h, %ad' --date=short "$BENCH_BEFORE")
+fi
 # The sandbox starts with an empty environment: the benchmarks' settings are
 # handed in (BENCH_DISPATCH, BENCH_CLIENTS and BENCH_PYFAN_WORKERS: see bench/floor.py).
 settings=""
-for name in BENCH_QUICK BENCH_DISPATCH BENCH_CLIENTS BENCH_PYFAN_WORKERS; do
+for name in BENCH_QUICK BENCH_DISPATCH BENCH_CLIENTS BENCH_PYFAN_WORKERS BENCH_BEFORE_LABEL; do
 	[ -z "${!name+set}" ] || settings="$settings$(printf 'export %s=%q && ' "$name" "${!name}")"
 done
 if [ -n "$benches" ]; then

@@ -111,7 +111,7 @@ link_modules() {
 		rm -f "$dir/modules/res_stasis_broadcast.so" "$dir/modules/app_stasis_broadcast.so"
 		# Directories found from the instance's asterisk.conf, as on a real system.
 		# (Not the C API header: that would go into the installed Asterisk.)
-		make -s -C "$SRC" install DESTDIR= ASTERISK_CONF="$dir/etc/asterisk.conf" \
+		make -s -C "${MODULES_SRC:-$SRC}" install DESTDIR= ASTERISK_CONF="$dir/etc/asterisk.conf" \
 			API_HEADER_DIR= >/dev/null
 		[ -n "$docs" ] || rm -f "$dir"/data/documentation/thirdparty/res_stasis_broadcast-*.xml
 		# The unit-test module, when built (make test-module).

@@ -22,7 +22,7 @@ class Instance:
 
     def __init__(self, name, port, stock=False, overlay=None, addr="127.0.0.1", sip=None,
                  dialplan=None, system_modules=False, minimal=False, noload=(), absent=(),
-                 docs=True, build=None, modules=()):
+                 docs=True, build=None, modules=(), src=None):
         self.name = name
         self.port = port
         self.stock = stock
@@ -36,6 +36,7 @@ class Instance:
         self.absent = list(absent)
         self.docs = docs
         self.build = build
+        self.src = src            # another source tree our modules are installed from
         self.modules = list(modules)
         self.dir = Path("/var/lib/sb") / name
 
@@ -64,6 +65,8 @@ class Instance:
         for module in self.modules:
             args += ["--module", str(module)]
         env = {**os.environ, "BUILD": self.build} if self.build else None
+        if self.src:
+            env = {**(env or os.environ), "MODULES_SRC": str(self.src)}
         subprocess.run(args, check=True, env=env)
         return self
 

@@ -56,6 +56,26 @@ static void metric_header(struct ast_str **out, const char *name, const char *ty
 		name, help, name, type);
 }
 
+/*! \brief A metric of one value. */
+static void metric(struct ast_str **out, const char *name, const char *type, const char *help,
+	long value)
+{
+	metric_header(out, name, type, help);
+	ast_str_append(out, 0, PREFIX "%s %ld\n", name, value);
+}
+
+/*! \brief A counter of requests by their answer: accepted, conflict, not found. */
+static void by_result(struct ast_str **out, const char *name, const char *help,
+	long accepted, long conflict, long not_found)
+{
+	metric_header(out, name, "counter", help);
+	ast_str_append(out, 0,
+		PREFIX "%s{result=\"accepted\"} %ld\n"
+		PREFIX "%s{result=\"conflict\"} %ld\n"
+		PREFIX "%s{result=\"not_found\"} %ld\n",
+		name, accepted, name, conflict, name, not_found);
+}
+
 static void metrics_write(struct ast_str **out)
 {
 	struct stasis_broadcast_stats s;
@@ -66,8 +86,9 @@ static void metrics_write(struct ast_str **out)
 		return;
 	}
 
-	metric_header(out, "broadcasts_total", "counter", "Broadcasts begun (StasisBroadcast calls).");
-	ast_str_append(out, 0, PREFIX "broadcasts_total %ld\n", s.broadcasts);
+	metric(out, "broadcasts_total", "counter",
+		"Broadcasts begun (each offer of a call: StasisBroadcast calls and re-offers).",
+		s.broadcasts);
 
 	metric_header(out, "outcomes_total", "counter", "How broadcasts ended.");
 	ast_str_append(out, 0,
@@ -79,26 +100,16 @@ static void metrics_write(struct ast_str **out)
 		PREFIX "outcomes_total{outcome=\"failed\"} %ld\n",
 		s.claimed, s.timed_out, s.no_recipients, s.nobody_left, s.hung_up, s.failed);
 
-	metric_header(out, "reoffers_total", "counter",
-		"Offers made again after a winner lost its connection (counted in broadcasts_total too).");
-	ast_str_append(out, 0, PREFIX "reoffers_total %ld\n", s.reoffers);
+	metric(out, "reoffers_total", "counter",
+		"Offers made again after a winner lost its connection (counted in broadcasts_total too).",
+		s.reoffers);
+	metric(out, "winners_lost_total", "counter",
+		"Winners that lost their connection before they had the call.", s.winners_lost);
 
-	metric_header(out, "winners_lost_total", "counter",
-		"Winners that lost their connection before they had the call.");
-	ast_str_append(out, 0, PREFIX "winners_lost_total %ld\n", s.winners_lost);
-
-	metric_header(out, "declines_total", "counter", "Declines by result.");
-	ast_str_append(out, 0,
-		PREFIX "declines_total{result=\"accepted\"} %ld\n"
-		PREFIX "declines_total{result=\"conflict\"} %ld\n"
-		PREFIX "declines_total{result=\"not_found\"} %ld\n",
+	by_result(out, "declines_total", "Declines by result.",
 		s.declines_accepted, s.declines_conflict, s.declines_not_found);
 
-	metric_header(out, "claims_total", "counter", "Claims by result.");
-	ast_str_append(out, 0,
-		PREFIX "claims_total{result=\"accepted\"} %ld\n"
-		PREFIX "claims_total{result=\"conflict\"} %ld\n"
-		PREFIX "claims_total{result=\"not_found\"} %ld\n",
+	by_result(out, "claims_total", "Claims by result.",
 		s.claims_won, s.claims_conflict, s.claims_not_found);
 
 	metric_header(out, "best_decision_seconds", "summary",
@@ -108,8 +119,7 @@ static void metrics_write(struct ast_str **out)
 		PREFIX "best_decision_seconds_count %ld\n",
 		s.decision_sum_us / 1e6, s.best_decisions);
 
-	metric_header(out, "live", "gauge", "Broadcasts in progress.");
-	ast_str_append(out, 0, PREFIX "live %ld\n", s.live);
+	metric(out, "live", "gauge", "Broadcasts in progress.", s.live);
 
 	metric_header(out, "claim_latency_seconds", "histogram",
 		"From the start of a broadcast to its accepted claim.");

@@ -7,7 +7,7 @@
 
 /*! \file
  *
- * \brief The claim API: its answers, and /ari/broadcasts.
+ * \brief /ari/broadcasts: what the claim API has beyond POST /ari/events/claim.
  *
  * POST /ari/events/claim is Asterisk's on 20.20+, 22.10+ and 23.4+, and ours
  * elsewhere (route/); its operation is fixed. What we add to it lives in a
@@ -25,22 +25,18 @@
  * 405, and serves it only while enabled. Its description for clients
  * generated from /ari/api-docs is route/api_docs.c's.
  *
- * Every claim, whichever route it came by, is answered here, and so is every
- * decline: 204 accepted, 409 already claimed, 404 no open broadcast this
- * application may claim (claim.c decides), 400 a parameter missing or not an
- * integer.
+ * Claims and declines are answered as every claim is (answers.c); claim.c
+ * decides them.
  */
 
 #include "asterisk.h"
-
-#include <ctype.h>
-#include <errno.h>
 
 #include "asterisk/ari.h"
 #include "asterisk/json.h"
 #include "asterisk/strings.h"
 #include "asterisk/utils.h"
 
+#include "answers.h"
 #include "broadcasts.h"
 #include "claim.h"
 #include "inflight.h"
@@ -52,57 +48,6 @@ static struct inflight in_flight = INFLIGHT_INIT_VALUE;
 
 /* --- answers ------------------------------------------------------------------- */
 
-/*!
- * \brief A request parameter as ARI's generated routes read it: a JSON body's
- *        field wins, then the last occurrence in the query string or form.
- */
-static const char *parameter(struct ast_variable *params, struct ast_json *body, const char *name)
-{
-	struct ast_json *field = ast_json_object_get(body, name);
-	const char *value = NULL;
-
-	if (field) {
-		return ast_json_string_get(field);
-	}
-	for (; params; params = params->next) {
-		if (!strcmp(params->name, name)) {
-			value = params->value;
-		}
-	}
-	return value;
-}
-
-/*! \brief A 400 saying which parameter is missing; whether one was. */
-static int missing(const char *value, const char *name, struct ast_ari_response *response)
-{
-	char message[64];
-
-	if (!ast_strlen_zero(value)) {
-		return 0;
-	}
-	snprintf(message, sizeof(message), "%s parameter is required", name);
-	ast_ari_response_error(response, 400, "Bad Request", "%s", message);
-	return 1;
-}
-
-/*! \brief Answer a claim's or a decline's \a result. */
-static void answer(enum claim_result result, struct ast_ari_response *response)
-{
-	switch (result) {
-	case CLAIM_WON:
-		ast_ari_response_no_content(response);
-		break;
-	case CLAIM_CONFLICT:
-		ast_ari_response_error(response, 409, "Conflict",
-			"Channel has already been claimed by another application");
-		break;
-	case CLAIM_NOT_FOUND:
-		ast_ari_response_error(response, 404, "Not Found",
-			"Channel not found or not in broadcast state");
-		break;
-	}
-}
-
 /*! \brief Claim, count and answer. */
 static void claim_answered(const char *channel_id, const char *application, long score,
 	struct ast_ari_response *response)
@@ -111,40 +56,7 @@ static void claim_answered(const char *channel_id, const char *application, long
 	enum claim_result result = broadcast_claim(channel_id, application, score, &latency_us);
 
 	stats_claim_counted(result, latency_us);
-	answer(result, response);
-}
-
-void broadcasts_answer_events_claim(struct ast_variable *params, struct ast_json *body,
-	struct ast_ari_response *response)
-{
-	const char *channel_id = parameter(params, body, "channelId");
-	const char *application = parameter(params, body, "application");
-
-	if (!missing(channel_id, "channelId", response)
-		&& !missing(application, "application", response)) {
-		claim_answered(channel_id, application, 0, response);
-	}
-}
-
-/*!
- * \brief Read the optional score: an integer, decimal, with an optional sign.
- * \retval -1 it is not one (\a response says so)
- */
-static int score_read(const char *text, long *score, struct ast_ari_response *response)
-{
-	char *end;
-
-	*score = 0;
-	if (!text) {
-		return 0;
-	}
-	errno = 0;
-	*score = strtol(text, &end, 10);
-	if (!*text || *end || errno || isspace(*text)) {
-		ast_ari_response_error(response, 400, "Bad Request", "score must be an integer");
-		return -1;
-	}
-	return 0;
+	answers_result(result, response);
 }
 
 /* --- the resource ------------------------------------------------------------------ */
@@ -160,12 +72,12 @@ static void claim_cb(struct ast_tcptls_session_instance *ser,
 	struct ast_variable *get_params, struct ast_variable *path_vars,
 	struct ast_variable *headers, struct ast_json *body, struct ast_ari_response *response)
 {
-	const char *application = parameter(get_params, body, "application");
+	const char *application = answers_parameter(get_params, body, "application");
 	long score;
 
 	inflight_enter(&in_flight);
-	if (!missing(application, "application", response)
-		&& !score_read(parameter(get_params, body, "score"), &score, response)) {
+	if (!answers_missing(application, "application", response)
+		&& !answers_score(answers_parameter(get_params, body, "score"), &score, response)) {
 		claim_answered(path_channel(path_vars), application, score, response);
 	}
 	inflight_leave(&in_flight);
@@ -176,14 +88,14 @@ static void decline_cb(struct ast_tcptls_session_instance *ser,
 	struct ast_variable *get_params, struct ast_variable *path_vars,
 	struct ast_variable *headers, struct ast_json *body, struct ast_ari_response *response)
 {
-	const char *application = parameter(get_params, body, "application");
+	const char *application = answers_parameter(get_params, body, "application");
 
 	inflight_enter(&in_flight);
-	if (!missing(application, "application", response)) {
+	if (!answers_missing(application, "application", response)) {
 		enum claim_result result = broadcast_decline(path_channel(path_vars), application);
 
 		stats_decline_counted(result);
-		answer(result, response);
+		answers_result(result, response);
 	}
 	inflight_leave(&in_flight);
 }
@@ -216,7 +128,7 @@ static void list_cb(struct ast_tcptls_session_instance *ser,
 	struct ast_variable *get_params, struct ast_variable *path_vars,
 	struct ast_variable *headers, struct ast_json *body, struct ast_ari_response *response)
 {
-	const char *application = parameter(get_params, body, "application");
+	const char *application = answers_parameter(get_params, body, "application");
 	struct ast_json *list;
 	struct ao2_iterator it;
 	struct broadcast *b;

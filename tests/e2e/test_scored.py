@@ -147,24 +147,28 @@ def test_the_timeout_decides_with_a_claim_in(apps, calls, observer):
 
 def test_a_mix_of_scored_and_plain_claims(apps, calls, observer):
     plain, negative, positive = apps.app("plain"), apps.app("negative"), apps.app("positive")
-    call = calls.offer(timeout=10000, app_filter=only(apps), options="w(5000)")
-    offered([plain, negative, positive], call)
-    claims = Claims()
-    claims.make(plain, call, None, plain=True)        # POST /events/claim: score 0
-    claims.make(negative, call, -5)
-    claims.make(positive, call, 5)
-    assert claims.wait() == {plain.name: 409, negative.name: 409, positive.name: 204}
-    release(positive, call)
-    observer.report(call)
 
-    call = calls.offer(timeout=10000, app_filter=only(apps), options="w(5000)")
-    offered([plain, negative, positive], call)
-    claims = Claims()
-    claims.make(plain, call, None, plain=True)
-    claims.make(negative, call, -5)
-    assert positive.ari.request("POST", f"/broadcasts/{call.channel_id}/decline",
-                                params={"application": positive.name}).status_code == 204
-    assert claims.wait() == {plain.name: 204, negative.name: 409}, "a plain claim scores 0"
+    def mixed(positive_claims):
+        """A plain claim (POST /events/claim: score 0), -5, and 5 or a decline."""
+        call = calls.offer(timeout=10000, app_filter=only(apps), options="w(5000)")
+        offered([plain, negative, positive], call)
+        claims = Claims()
+        claims.make(plain, call, None, plain=True)
+        claims.make(negative, call, -5)
+        if positive_claims:
+            claims.make(positive, call, 5)
+        else:
+            assert positive.ari.request("POST", f"/broadcasts/{call.channel_id}/decline",
+                                        params={"application": positive.name}).status_code == 204
+        return call, claims.wait()
+
+    call, answers = mixed(True)
+    assert answers == {plain.name: 409, negative.name: 409, positive.name: 204}
+    release(positive, call)
+    assert observer.report(call)["score"] == 5
+
+    call, answers = mixed(False)
+    assert answers == {plain.name: 204, negative.name: 409}, "a plain claim scores 0"
     release(plain, call)
     assert observer.report(call)["score"] == 0
 

@@ -10,7 +10,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_MODULE = $(BUILD)/fuzz/fuzz_stasis_broadcast.so
 FUZZ_SOURCES = $(wildcard tests/fuzz/*.c) src/app/arguments.c src/res/filter.c \
-	$(wildcard src/res/route/*.c src/res/route/over_http/*.c)
+	src/res/answers.c $(wildcard src/res/route/*.c src/res/route/over_http/*.c)
 FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fblocks -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -shared-libasan
 FUZZ_RT_DIR = $(shell $(FUZZ_CC) -print-resource-dir)/lib/linux

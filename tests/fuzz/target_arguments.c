@@ -11,13 +11,16 @@
  *
  * The input is the whole data string of StasisBroadcast(...), as the
  * dialplan would pass it. Asterisk's own separator splits it (the code under
- * test calls it); the oracle asks the same separator for the four fields and
- * checks what our parser made of each (SPEC section 2):
+ * test calls it); the oracle asks the same separator for the five fields and
+ * checks what our parser made of each (SPEC sections 2 and 9):
  *
  *  - timeout: digits only, at most 60000, else the default 500;
  *  - app_filter: NULL exactly when the field is empty, else the field as written;
  *  - args: the field split on every ':', empty pieces kept, nothing lost;
- *  - notify_claimed: Asterisk's ast_true() of the field.
+ *  - notify_claimed: Asterisk's ast_true() of the field;
+ *  - options: the guard and the window each from 0 to BROADCAST_MAX_OPTION_MS,
+ *    the defaults (STASIS_BROADCAST_DEFAULT_GUARD_MS, no window) where the
+ *    field has no 'g' or no 'w'.
  */
 
 #include "asterisk.h"
@@ -85,7 +88,9 @@ static int one_input(const uint8_t *data, size_t size)
 		AST_APP_ARG(app_filter);
 		AST_APP_ARG(args);
 		AST_APP_ARG(notify_claimed);
+		AST_APP_ARG(options);
 	);
+	const char *options;
 
 	if (!text) {
 		return -1;
@@ -114,6 +119,15 @@ static int one_input(const uint8_t *data, size_t size)
 	if (out.notify_claimed != (ast_true(expected.notify_claimed) ? 1 : 0)) {
 		fuzz_fail(WHAT, "notify_claimed '%s' gave %d", S_OR(expected.notify_claimed, ""),
 			out.notify_claimed);
+	}
+
+	options = S_OR(expected.options, "");
+	if (out.options.guard_ms < 0 || out.options.guard_ms > BROADCAST_MAX_OPTION_MS
+		|| out.options.window_ms < 0 || out.options.window_ms > BROADCAST_MAX_OPTION_MS
+		|| (!strchr(options, 'g') && out.options.guard_ms != STASIS_BROADCAST_DEFAULT_GUARD_MS)
+		|| (!strchr(options, 'w') && out.options.window_ms)) {
+		fuzz_fail(WHAT, "options '%s' gave guard %d, window %d", options,
+			out.options.guard_ms, out.options.window_ms);
 	}
 
 	broadcast_arguments_free(&out);

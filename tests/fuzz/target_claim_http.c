@@ -74,7 +74,7 @@ static int setup(void)
 	}
 	ast_config_destroy(cfg);
 	/* Links ari/events/claim while ari.conf enables ARI. */
-	return claim_route_load();
+	return route_load();
 }
 
 /*! \brief The raw request for the input's lines. */

@@ -28,7 +28,9 @@
  * other methods but POST 405; a POST whose channelId (then application) is
  * missing or empty is a 400 naming it; otherwise the claim decides, and
  * with no broadcast in this Asterisk that can only be 404. A parameter is
- * the JSON body's field if there is one, else its last occurrence.
+ * the JSON body's field if there is one, else its last occurrence. A "score"
+ * parameter (the claim of /ari/broadcasts) is read by answers_score(), and
+ * must be accepted exactly when it is a decimal integer a long holds.
  */
 
 #include "asterisk.h"
@@ -39,15 +41,20 @@
 #include "asterisk/strings.h"
 #include "asterisk/utils.h"
 
+#include <limits.h>
+
+#include "answers.h"
 #include "over_http/over_http.h"
 #include "fuzz.h"
 
 #define WHAT "claim_route_handle"
 #define FORM "application/x-www-form-urlencoded"
 
-static const struct ast_http_uri claim_uri = {
-	.uri = "ari/events/claim",
-	.description = "fuzzed claim route",
+static const struct route_uri claim_uri = {
+	.http = {
+		.uri = "ari/events/claim",
+		.description = "fuzzed claim route",
+	},
 };
 
 static enum ast_http_method method_named(const char *name)
@@ -125,6 +132,50 @@ static void check_response(struct ast_ari_response *response, int status, const 
 }
 
 /*!
+ * \brief The score a claim's "score" parameter must give, from scratch:
+ *        digits after an optional sign, whose value a long holds.
+ * \retval 0 not a score
+ */
+static int expected_score(const char *text, long *score)
+{
+	const char *digits = text + (*text == '-' || *text == '+');
+	unsigned long long magnitude = 0;
+	const char *c;
+
+	if (!*digits) {
+		return 0;
+	}
+	for (c = digits; *c; c++) {
+		if (*c < '0' || *c > '9' || magnitude > (ULLONG_MAX - 9) / 10) {
+			return 0;
+		}
+		magnitude = magnitude * 10 + (*c - '0');
+	}
+	if (magnitude > (unsigned long long) LONG_MAX + (*text == '-')) {
+		return 0;
+	}
+	*score = *text == '-' ? (long) (0 - magnitude) : (long) magnitude;
+	return 1;
+}
+
+/*! \brief A claim's score (POST /ari/broadcasts/{channelId}/claim): read as claimed. */
+static void check_score(const char *text)
+{
+	struct ast_ari_response response = { .fd = -1 };
+	long score, expected = 0;
+	int valid = expected_score(text, &expected);
+
+	response.headers = ast_str_create(40);
+	if (answers_score(text, &score, &response) != (valid ? 0 : -1)
+		|| (valid && score != expected) || (!valid && response.response_code != 400)) {
+		fuzz_fail(WHAT, "score '%s' read as %ld (answer %d), expected %s %ld", text, score,
+			response.response_code, valid ? "" : "a 400, not", expected);
+	}
+	ast_json_unref(response.message);
+	ast_free(response.headers);
+}
+
+/*!
  * \brief The request in the input's lines (\a text is consumed).
  * \retval -1 a JSON body that does not parse: ARI answers 400 before the route
  */
@@ -184,6 +235,9 @@ static int one_input(const uint8_t *data, size_t size)
 	}
 	claim_route_handle(&claim_uri, method, params, NULL, body, &response);
 	check_response(&response, status, missing);
+	if (expected_parameter(params, body, "score")) {
+		check_score(expected_parameter(params, body, "score"));
+	}
 
 	ast_json_unref(response.message);
 	ast_free(response.headers);

@@ -601,6 +601,22 @@ static int run_race(struct race *race)
 	return won;
 }
 
+/*!
+ * \brief Count a race's conflicts.
+ * \param[out] won the index of the racer that won, -1 if none
+ */
+static int race_conflicts(const struct race *race, int *won)
+{
+	int i, conflicts = 0;
+
+	*won = -1;
+	for (i = 0; i < RACERS; i++) {
+		conflicts += race->results[i] == CLAIM_CONFLICT;
+		*won = race->results[i] == CLAIM_WON ? i : *won;
+	}
+	return conflicts;
+}
+
 AST_TEST_DEFINE(claim_one_winner)
 {
 	enum ast_test_result_state res = AST_TEST_PASS;
@@ -625,7 +641,7 @@ AST_TEST_DEFINE(claim_one_winner)
 		struct race race = { .tag = "race" };
 		struct broadcast_view view;
 		char winner[64] = "";
-		int i, conflicts = 0;
+		int won, conflicts;
 
 		if (!b) {
 			res = AST_TEST_FAIL;
@@ -636,11 +652,9 @@ AST_TEST_DEFINE(claim_one_winner)
 			ast_test_status_update(test, "round %d: not exactly one winner\n", round);
 			res = AST_TEST_FAIL;
 		}
-		for (i = 0; i < RACERS; i++) {
-			conflicts += race.results[i] == CLAIM_CONFLICT;
-			if (race.results[i] == CLAIM_WON) {
-				racer_name(winner, sizeof(winner), "race", i);
-			}
+		conflicts = race_conflicts(&race, &won);
+		if (won >= 0) {
+			racer_name(winner, sizeof(winner), "race", won);
 		}
 		broadcast_view(b, &view);
 		if (conflicts != RACERS - 1 || view.state != BROADCAST_CLAIMED
@@ -897,7 +911,7 @@ AST_TEST_DEFINE(best_claim_highest_wins)
 		struct race race = { .tag = "best" };
 		struct broadcast_view view;
 		long top = LONG_MIN;
-		int i, won = -1, conflicts = 0;
+		int i, won, conflicts;
 
 		if (!b) {
 			res = AST_TEST_FAIL;
@@ -912,10 +926,7 @@ AST_TEST_DEFINE(best_claim_highest_wins)
 			ast_test_status_update(test, "round %d: not exactly one winner\n", round);
 			res = AST_TEST_FAIL;
 		}
-		for (i = 0; i < RACERS; i++) {
-			conflicts += race.results[i] == CLAIM_CONFLICT;
-			won = race.results[i] == CLAIM_WON ? i : won;
-		}
+		conflicts = race_conflicts(&race, &won);
 		broadcast_view(b, &view);
 		if (conflicts != RACERS - 1 || won < 0 || race.scores[won] != top
 			|| view.score != top || view.state != BROADCAST_CLAIMED) {

@@ -28,7 +28,7 @@
  *    is_websocket (the events WebSocket lives in res_ari from these releases);
  *  - user events: POST events/user/{eventName}, stasis_app_user_event() of
  *    res_stasis, with res_ari_events' parameters and answers;
- *  - POST events/claim (broadcasts.c answers it).
+ *  - POST events/claim (answers.c answers it).
  *
  * Ours must be matched before theirs, and must behave as theirs would not be
  * there at all when res_ari_events does not run:
@@ -67,7 +67,7 @@
 #include "asterisk/strings.h"
 #include "asterisk/utils.h"
 
-#include "broadcasts.h"
+#include "answers.h"
 #include "host.h"
 #include "in_ari.h"
 #include "inflight.h"
@@ -215,7 +215,7 @@ static void claim_cb(struct ast_tcptls_session_instance *ser,
 	struct ast_variable *headers, struct ast_json *body, struct ast_ari_response *response)
 {
 	inflight_enter(&in_flight);
-	broadcasts_answer_events_claim(get_params, body, response);
+	answers_events_claim(get_params, body, response);
 	inflight_leave(&in_flight);
 }
 

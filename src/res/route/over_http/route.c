@@ -22,7 +22,7 @@
 #include "asterisk/json.h"
 #include "asterisk/utils.h"
 
-#include "broadcasts.h"
+#include "answers.h"
 #include "over_http.h"
 
 #define CLAIM_METHODS "OPTIONS,POST"
@@ -37,7 +37,7 @@ void claim_route_handle(const struct route_uri *uri, enum ast_http_method method
 	} else if (method != AST_HTTP_POST) {
 		ari_response_bad_method(response, CLAIM_METHODS);
 	} else {
-		broadcasts_answer_events_claim(params, body, response);
+		answers_events_claim(params, body, response);
 	}
 }
 
