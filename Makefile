@@ -47,7 +47,9 @@ HOST_FLAGS = $(call host_has,stasis_app.h,stasis_app_is_registered,APP_IS_REGIST
 # bench/floor.py builds the others (DISPATCH=lanes, taskpool, dialplan) to
 # compare them.
 DISPATCH ?=
-DISPATCH_FLAGS = $(if $(DISPATCH),-DDISPATCH_$(shell echo '$(DISPATCH)' | tr a-z A-Z))
+DISPATCH_FLAGS = $(if $(DISPATCH),-DDISPATCH_$(shell echo '$(DISPATCH)' | tr a-z A-Z)) \
+	$(if $(filter nofilter bare,$(DISPATCH)),-DDISPATCH_EXPERIMENT_NOFILTER) \
+	$(if $(filter bare,$(DISPATCH)),-DDISPATCH_EXPERIMENT_NOFIELDS)
 
 # Does the host declare the C API (and so route the claim) itself? Our own
 # header, once installed there, does not count: it carries a marker.

@@ -290,17 +290,20 @@ struct broadcast *broadcast_next_offer(struct broadcast *previous, struct ast_ch
 	if (AST_VECTOR_INIT(&names, AST_VECTOR_SIZE(&previous->recipients))) {
 		return NULL;
 	}
-	ao2_lock(previous);
-	for (i = 0; i < AST_VECTOR_SIZE(&previous->recipients); i++) {
-		const struct broadcast_recipient *r = AST_VECTOR_GET_ADDR(&previous->recipients, i);
+	{
+		SCOPED_AO2LOCK(lock, previous);
 
-		/* Names are immutable: borrowed while we hold previous. */
-		if (still_offerable(r, previous->winner)) {
-			AST_VECTOR_APPEND(&names, r->name);
+		for (i = 0; i < AST_VECTOR_SIZE(&previous->recipients); i++) {
+			const struct broadcast_recipient *r =
+				AST_VECTOR_GET_ADDR(&previous->recipients, i);
+
+			/* Names are immutable: borrowed while we hold previous. */
+			if (still_offerable(r, previous->winner)) {
+				AST_VECTOR_APPEND(&names, r->name);
+			}
 		}
+		declined = previous->declined_before + previous->declined;
 	}
-	declined = previous->declined_before + previous->declined;
-	ao2_unlock(previous);
 
 	if (AST_VECTOR_SIZE(&names)) {
 		offer_shuffle(&names);

@@ -41,6 +41,9 @@
 #include "dispatch.h"
 #include "offer.h"
 
+#if defined(DISPATCH_NOFILTER) || defined(DISPATCH_BARE)
+#define DISPATCH_LANES
+#endif
 #if defined(DISPATCH_TASKPOOL) && defined(HOST_HAS_TASKPOOL)
 #define DISPATCH_DESIGN "taskpool"
 #elif defined(DISPATCH_DIALPLAN)
