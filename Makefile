@@ -40,16 +40,13 @@ INSTALL ?= install
 host_has = $(shell grep -qw '$(2)' $(ASTERISK_INCLUDE)/asterisk/$(1) 2>/dev/null && echo -DHOST_HAS_$(3))
 HOST_FLAGS = $(call host_has,stasis_app.h,stasis_app_is_registered,APP_IS_REGISTERED) \
 	$(call host_has,module.h,ast_refresh_resource,REFRESH_RESOURCE) \
-	$(call host_has,taskpool.h,ast_taskpool_serializer,TASKPOOL) \
 	$(if $(call host_has,ari.h,is_websocket,X),-DHOST_TELLS_UNREGISTER)
 
-# How offers are sent (src/res/dispatch.c): empty for the product's design;
-# bench/floor.py builds the others (DISPATCH=lanes, taskpool, dialplan) to
-# compare them.
+# A design variant to build beside the product, for bench/floor.py to compare
+# (BENCH_DISPATCH): DISPATCH=NAME defines DISPATCH_NAME for the sources to
+# choose by; the product's own build leaves it empty.
 DISPATCH ?=
-DISPATCH_FLAGS = $(if $(DISPATCH),-DDISPATCH_$(shell echo '$(DISPATCH)' | tr a-z A-Z)) \
-	$(if $(filter nofilter bare,$(DISPATCH)),-DDISPATCH_EXPERIMENT_NOFILTER) \
-	$(if $(filter bare,$(DISPATCH)),-DDISPATCH_EXPERIMENT_NOFIELDS)
+DISPATCH_FLAGS = $(if $(DISPATCH),-DDISPATCH_$(shell echo '$(DISPATCH)' | tr a-z A-Z))
 
 # Does the host declare the C API (and so route the claim) itself? Our own
 # header, once installed there, does not count: it carries a marker.

@@ -9,25 +9,33 @@
  *
  * \brief Sending an offer's CallBroadcast to every candidate.
  *
- * ARI writes to a WebSocket synchronously, under the WebSocket's lock, so one
- * application that stopped reading holds whoever sends to it until ARI's
- * write timeout, and a second send to it would wait on that lock. The design
- * is chosen at build time (DISPATCH in the Makefile) among three, measured
- * side by side by bench/floor.py:
+ * ARI writes to a WebSocket synchronously, so one application that stopped
+ * reading holds its sender until ARI's write timeout. The dialplan thread and
+ * DISPATCH_HELPERS helper threads therefore take candidates one at a time
+ * from an index: a stalled candidate holds up one sender, and the others
+ * carry on with everyone else. On two cores the fan-out to many applications
+ * also runs in parallel. The dialplan thread starts at once, from the event
+ * as it was built; each helper sends from a copy of its own, so that no JSON
+ * value is touched by two threads at once. It stops when no candidate is left
+ * to take; it never waits for a helper's send.
  *
- *  - lanes     the dialplan thread and DISPATCH_HELPERS helper threads take
- *              candidates one at a time from an index; a send to an
- *              application that already has one in progress is queued on
- *              its "lane" and sent by the thread in that lane afterwards.
- *  - taskpool  one Asterisk serializer per application, on an ast_taskpool
- *              (20.17, 22.7, 23.1 and later): a task per candidate.
- *  - dialplan  the dialplan thread sends to every candidate in turn, as the
- *              stock modules do.
+ * ARI holds a WebSocket's lock while it writes, so a second send to a stalled
+ * application would block on that lock and hold up a second thread, and so
+ * on, offer after offer, until no sender is free. Sends are therefore
+ * serialised per application in "lanes": a send to an application that
+ * already has one in progress is queued on its lane, and the thread in that
+ * lane sends the queue when its own send returns. A stalled application
+ * holds one thread at a time, never more.
  *
- * Whatever the design, each send that returns tells claim.c
- * (offer_deliver()), and every candidate is sent its CallBroadcast, also one
- * whose turn comes after the broadcast ended: each connected application sees
- * every call.
+ * Each send that returns tells claim.c (offer_deliver()), and every candidate
+ * is sent its CallBroadcast, also one whose turn comes after the broadcast
+ * ended: each connected application sees every call.
+ *
+ * Why this design and not Asterisk's serializers on an ast_taskpool, nor
+ * every send on the dialplan thread as the stock modules send: the three were
+ * measured side by side, with C and Python clients, and the lanes won on CPU
+ * and time to the last application, and alone kept a stalled application from
+ * holding up the others (bench/results/2026-12-03-2cpu-dispatch).
  */
 
 #include "asterisk.h"
@@ -41,19 +49,6 @@
 #include "dispatch.h"
 #include "offer.h"
 
-#if defined(DISPATCH_NOFILTER) || defined(DISPATCH_BARE)
-#define DISPATCH_LANES
-#endif
-#if defined(DISPATCH_TASKPOOL) && defined(HOST_HAS_TASKPOOL)
-#define DISPATCH_DESIGN "taskpool"
-#elif defined(DISPATCH_DIALPLAN)
-#define DISPATCH_DESIGN "dialplan"
-#else
-#undef DISPATCH_LANES
-#define DISPATCH_LANES
-#define DISPATCH_DESIGN "lanes"
-#endif
-
 /*!
  * \brief One offer's sends: the broadcast and the event every copy is made
  *        from. An ao2 object; each thread or task sending it holds a
@@ -63,7 +58,7 @@ struct offer_sends {
 	struct broadcast *b;
 	struct ast_json *event;
 	size_t count;
-	/*! Index of the next candidate a sender takes (atomic; lanes only) */
+	/*! Index of the next candidate a sender takes (atomic) */
 	unsigned int next;
 };
 
@@ -89,8 +84,6 @@ static struct offer_sends *offer_sends_alloc(struct broadcast *b, struct ast_jso
 	sends->count = broadcast_candidate_count(b);
 	return sends;
 }
-
-#ifdef DISPATCH_LANES
 
 /*! Threads that help the dialplan thread send CallBroadcast. */
 #define DISPATCH_HELPERS 3
@@ -331,7 +324,7 @@ static void sends_start(struct offer_sends *sends)
 	}
 }
 
-static int design_start(void)
+static int helpers_start(void)
 {
 	int i;
 
@@ -354,7 +347,7 @@ static int design_start(void)
 	return 0;
 }
 
-static void design_stop(void)
+static void helpers_stop(void)
 {
 	int i, running = helpers.running;
 
@@ -376,148 +369,6 @@ static void design_stop(void)
 	}
 }
 
-#elif defined(DISPATCH_TASKPOOL) && defined(HOST_HAS_TASKPOOL)
-
-#include "asterisk/taskpool.h"
-#include "asterisk/taskprocessor.h"
-
-/*! The pool the per-application serializers run on. */
-static struct ast_taskpool *pool;
-/*! struct app_serializer by application name */
-static struct ao2_container *serializers;
-
-/*! \brief One application's serializer: its sends, in order, one at a time. */
-struct app_serializer {
-	struct ast_taskprocessor *tps;
-	char name[0];
-};
-
-static void app_serializer_destroy(void *obj)
-{
-	struct app_serializer *ser = obj;
-
-	ast_taskprocessor_unreference(ser->tps);
-}
-
-AO2_STRING_FIELD_HASH_FN(app_serializer, name)
-AO2_STRING_FIELD_CMP_FN(app_serializer, name)
-
-/*! \brief The serializer of \a app (caller owns the reference), made on first use. */
-static struct app_serializer *serializer_of(const char *app)
-{
-	struct app_serializer *ser;
-	char tps_name[AST_TASKPROCESSOR_MAX_NAME + 1];
-	SCOPED_AO2LOCK(lock, serializers);
-
-	ser = ao2_find(serializers, app, OBJ_SEARCH_KEY | OBJ_NOLOCK);
-	if (ser) {
-		return ser;
-	}
-	ser = ao2_alloc_options(sizeof(*ser) + strlen(app) + 1, app_serializer_destroy,
-		AO2_ALLOC_OPT_LOCK_NOLOCK);
-	if (!ser) {
-		return NULL;
-	}
-	strcpy(ser->name, app); /* Safe: sized above */
-	ast_taskprocessor_build_name(tps_name, sizeof(tps_name), "stasis_broadcast/app");
-	ser->tps = ast_taskpool_serializer(tps_name, pool);
-	if (!ser->tps || !ao2_link_flags(serializers, ser, OBJ_NOLOCK)) {
-		ao2_ref(ser, -1);
-		return NULL;
-	}
-	return ser;
-}
-
-/*! \brief A task: one candidate's send. */
-struct send_task {
-	struct offer_sends *sends;
-	size_t index;
-};
-
-static int send_task_run(void *data)
-{
-	struct send_task *task = data;
-	struct ast_json *copy = ast_json_deep_copy(task->sends->event);
-
-	offer_deliver(task->sends->b, copy, task->index);
-	ast_json_unref(copy);
-	ao2_ref(task->sends, -1);
-	ast_free(task);
-	return 0;
-}
-
-static void sends_start(struct offer_sends *sends)
-{
-	size_t i;
-
-	for (i = 0; i < sends->count; i++) {
-		RAII_VAR(struct app_serializer *, ser,
-			serializer_of(broadcast_candidate_name(sends->b, i)), ao2_cleanup);
-		struct send_task *task = ast_malloc(sizeof(*task));
-
-		if (task) {
-			task->sends = ao2_bump(sends);
-			task->index = i;
-		}
-		if (!ser || !task || ast_taskprocessor_push(ser->tps, send_task_run, task)) {
-			if (task) {
-				ao2_ref(sends, -1);
-				ast_free(task);
-			}
-			/* On this thread, then: every candidate is sent its offer. */
-			offer_deliver(sends->b, sends->event, i);
-		}
-	}
-}
-
-static int design_start(void)
-{
-	struct ast_taskpool_options options = {
-		.version = AST_TASKPOOL_OPTIONS_VERSION,
-		.idle_timeout = 60,
-		.auto_increment = 1,
-		.minimum_size = 2,
-		.initial_size = 2,
-		.max_size = 8,
-	};
-
-	serializers = ao2_container_alloc_hash(AO2_ALLOC_OPT_LOCK_MUTEX, 0, 257,
-		app_serializer_hash_fn, NULL, app_serializer_cmp_fn);
-	pool = serializers ? ast_taskpool_create("stasis_broadcast", &options) : NULL;
-	return pool ? 0 : -1;
-}
-
-static void design_stop(void)
-{
-	ao2_cleanup(serializers);
-	serializers = NULL;
-	if (pool) {
-		ast_taskpool_shutdown(pool);
-		pool = NULL;
-	}
-}
-
-#else /* DISPATCH_DIALPLAN */
-
-static void sends_start(struct offer_sends *sends)
-{
-	size_t i;
-
-	for (i = 0; i < sends->count; i++) {
-		offer_deliver(sends->b, sends->event, i);
-	}
-}
-
-static int design_start(void)
-{
-	return 0;
-}
-
-static void design_stop(void)
-{
-}
-
-#endif
 
 int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan)
 {
@@ -537,11 +388,10 @@ int broadcast_dispatch(struct broadcast *b, struct ast_channel *chan)
 
 int dispatch_start(void)
 {
-	ast_debug(1, "StasisBroadcast sends offers with the '%s' design\n", DISPATCH_DESIGN);
-	return design_start();
+	return helpers_start();
 }
 
 void dispatch_stop(void)
 {
-	design_stop();
+	helpers_stop();
 }

@@ -128,13 +128,10 @@ struct ast_json *offer_call_broadcast(struct broadcast *b, struct ast_channel *c
 	if (!event
 		|| ast_json_object_set(event, "caller", ast_json_string_create(snapshot->caller->number))
 		|| ast_json_object_set(event, "called", ast_json_string_create(snapshot->dialplan->exten))
-#ifndef DISPATCH_EXPERIMENT_NOFIELDS
 		|| ast_json_object_set(event, "offer", ast_json_integer_create(broadcast_offer(b)))
 		|| ast_json_object_set(event, "mode",
 			ast_json_string_create(broadcast_window_ms(b) ? "best" : "first"))
-		|| ast_json_object_set(event, "window_ms", ast_json_integer_create(broadcast_window_ms(b)))
-#endif
-		) {
+		|| ast_json_object_set(event, "window_ms", ast_json_integer_create(broadcast_window_ms(b)))) {
 		ast_json_unref(event);
 		return NULL;
 	}
@@ -165,12 +162,8 @@ int offer_send(struct ast_json *event, const char *app)
 	}
 	stasis_app_send(app, message);
 	/* Stamped: a live connection's handler took it; allowed: and wrote it. */
-#ifdef DISPATCH_EXPERIMENT_NOFILTER
-	return ast_json_object_get(message, "application") != NULL;
-#else
 	return ast_json_object_get(message, "application") != NULL
 		&& stasis_app_event_allowed(app, message);
-#endif
 }
 
 void offer_deliver(struct broadcast *b, struct ast_json *event, size_t i)
