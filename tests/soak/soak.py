@@ -295,6 +295,12 @@ class Soak:
         result = {"calls": len(self.calls), "seconds": round(elapsed, 1),
                   "calls_per_second": round(len(self.calls) / elapsed, 1),
                   "ends": dict(ends), "faults": dict(self.faults),
+                  # Calls whose winner was lost (AMI StasisBroadcastWinnerLost),
+                  # and those of them offered again.
+                  "winners_lost": sum(len(c.ami["StasisBroadcastWinnerLost"])
+                                      for c in self.calls.values()),
+                  "offered_again": sum(1 for c in self.calls.values()
+                                       if len(c.ami["StasisBroadcastBegin"]) > 1),
                   "scenarios": dict(collections.Counter(c.scenario for c in self.calls.values())),
                   "claims": dict(collections.Counter(str(s) for c in self.calls.values()
                                                      for _, s in c.claims)),
