@@ -180,6 +180,7 @@ def test_hangup_in_the_middle_of_a_window(apps, calls, asterisk):
     claims = Claims()
     claims.make(app, call, 1)
     time.sleep(0.2)
+    assert claims.answers == {}, "the claim is held for the window, not answered"
     call.hangup()
     assert claims.wait() == {app.name: 404}
     assert app.find("StasisStart", call.channel_id) == []
