@@ -20,7 +20,8 @@ rm -rf "$repo/bench/.before"
 if [ -n "${BENCH_BEFORE:-}" ]; then
 	mkdir -p "$repo/bench/.before"
 	git -C "$repo" archive "$BENCH_BEFORE" Makefile src docs | tar -x -C "$repo/bench/.before"
-	BENCH_DISPATCH="before ${BENCH_DISPATCH:-}"
+	# "beside ours": ours itself (default) stays unless BENCH_DISPATCH says otherwise.
+	BENCH_DISPATCH="before ${BENCH_DISPATCH:-default}"
 	BENCH_BEFORE_LABEL=$(git -C "$repo" log -1 --format='%h, %ad' --date=short "$BENCH_BEFORE")
 fi
 # The sandbox starts with an empty environment: the benchmarks' settings are
