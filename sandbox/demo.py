@@ -109,8 +109,8 @@ class Fragile:
             self.lines.append(line.strip())
 
     def said(self, channel_id):
-        """What it said about the call: OUTCOME[: DETAIL] for each of its lines."""
-        return [call.outcome + (f": {call.detail}" if call.detail else "")
+        """What it said about the call: OUTCOME[ (DETAIL)] for each of its lines."""
+        return [call.outcome + (f" ({call.detail})" if call.detail else "")
                 for call in map(parse_call, self.lines) if call and call.channel == channel_id]
 
     def stop(self):
