@@ -895,12 +895,19 @@ int broadcast_handoff_begin(struct broadcast *b)
 	return 0;
 }
 
-int broadcast_handoff_end(struct broadcast *b, int exec_result)
+int broadcast_handoff_end(struct broadcast *b, int exec_result, int refused)
 {
 	SCOPED_AO2LOCK(lock, b);
 
 	b->handoff = HANDOFF_DONE;
 	ast_cond_broadcast(&b->changed);
+	if (refused && !b->winner_lost) {
+		/* Stasis refused the channel: its winner was gone before its
+		 * StasisStart, and we were not told (host.h), whatever the guard. */
+		b->winner_lost = 1;
+		ast_log(LOG_NOTICE, "%s: winner '%s' was gone when the channel was handed to it\n",
+			b->channel_name, b->winner);
+	}
 	/* A session the winner ended itself stands, even if it was lost then. */
 	b->came_back = b->winner_lost && (exec_result || b->evicted);
 	return b->came_back;

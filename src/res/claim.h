@@ -187,10 +187,12 @@ int broadcast_handoff_begin(struct broadcast *b);
 
 /*!
  * \brief The channel left Stasis (\a exec_result from stasis_app_exec()).
+ *        \a refused: Stasis refused it because the winner is no longer a
+ *        registered application (a loss we may not have been told of).
  * \retval 1 the call came back: its winner was lost and it either never got
  *         the channel or was made to let it go (broadcast_evicting())
  */
-int broadcast_handoff_end(struct broadcast *b, int exec_result);
+int broadcast_handoff_end(struct broadcast *b, int exec_result, int refused);
 
 /*!
  * \brief Whether the lost winner is to be made to let the channel go now:

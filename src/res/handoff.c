@@ -146,7 +146,8 @@ int handoff_start(void)
 {
 	ast_log(LOG_NOTICE, "This Asterisk does not tell modules when an ARI application's "
 		"connection closes (it does from 20.14.0, 22.4.0 and 23.0.0): a winner lost is "
-		"noticed only when the channel is handed to it\n");
+		"noticed only if it is gone when Stasis is handed the channel; one that dies "
+		"right after its claim keeps the call, as in ARI\n");
 	return 0;
 }
 

@@ -61,6 +61,7 @@
 #include "dispatch.h"
 #include "filter.h"
 #include "handoff.h"
+#include "host.h"
 #include "module_watch.h"
 #include "offer.h"
 #include "operator.h"
@@ -175,11 +176,22 @@ int AST_OPTIONAL_API_NAME(stasis_broadcast_handoff_begin)(const char *channel_id
 	return -1;
 }
 
+/*!
+ * \brief Whether the broadcast's winner is a registered Stasis application
+ *        (asked without the broadcast's lock: res_stasis takes its own).
+ */
+static int winner_registered(struct broadcast *b)
+{
+	RAII_VAR(char *, winner, broadcast_winner(b), ast_free);
+
+	return winner && host_app_is_registered(winner);
+}
+
 int AST_OPTIONAL_API_NAME(stasis_broadcast_handoff_end)(const char *channel_id, int exec_result)
 {
 	RAII_VAR(struct broadcast *, b, broadcast_find(channel_id), ao2_cleanup);
 
-	if (!b || !broadcast_handoff_end(b, exec_result)) {
+	if (!b || !broadcast_handoff_end(b, exec_result, exec_result && !winner_registered(b))) {
 		return 0;
 	}
 	winner_lost(b);

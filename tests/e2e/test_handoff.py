@@ -7,8 +7,9 @@ A winner "dies" as a crashed process does: its connection reset, no WebSocket
 close frame (ari.Doomed). Its loss is learnt where res_stasis tells modules an
 application unregistered (20.14, 22.4, 23.0 and later: UNREGISTER_TOLD);
 before, only a winner already unregistered when the channel is handed to it
-is noticed (Stasis refuses an inactive application), which a claim's 204
-seldom leaves time for: these tests run where the feature reaches.
+is noticed (Stasis refuses the channel; test_handoff_refused.py and the unit
+test recipients_gone), which a claim's 204 seldom leaves time for: these tests
+run where the feature reaches.
 """
 
 import time

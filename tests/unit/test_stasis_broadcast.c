@@ -1010,7 +1010,9 @@ AST_TEST_DEFINE(recipients_gone)
 		info->description = "One recipient declines and the other loses its connection: "
 			"the broadcast ends at once, nobody left. Then a winner lost before its "
 			"StasisStart: the handoff refuses to begin and the call comes back; and a "
-			"winner lost within the guard must be made to leave Stasis, once.";
+			"winner lost within the guard must be made to leave Stasis, once. A winner "
+			"Stasis refused for not being registered any more gives the call back; a "
+			"session that failed otherwise stands.";
 		return AST_TEST_NOT_RUN;
 	case TEST_EXECUTE:
 		break;
@@ -1043,7 +1045,26 @@ AST_TEST_DEFINE(recipients_gone)
 	ast_test_validate_cleanup(test, broadcast_recipient_gone(b, "sbtest-gone-1") == 0, res, done);
 	ast_test_validate_cleanup(test, broadcast_evicting(b) == 1, res, done);
 	ast_test_validate_cleanup(test, broadcast_evicting(b) == 0, res, done);
-	ast_test_validate_cleanup(test, broadcast_handoff_end(b, 0) == 1, res, done);
+	ast_test_validate_cleanup(test, broadcast_handoff_end(b, 0, 0) == 1, res, done);
+	broadcast_fixture_done(b, chan);
+
+	/* Stasis refused the channel, its winner no longer registered: lost,
+	 * though nobody told us (releases before 20.14, 22.4, 23.0). */
+	b = broadcast_fixture(&chan, "gone", 2);
+	ast_test_validate_cleanup(test, b != NULL, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "sbtest-gone-0") == CLAIM_WON,
+		res, done);
+	ast_test_validate_cleanup(test, broadcast_handoff_begin(b) == 0, res, done);
+	ast_test_validate_cleanup(test, broadcast_handoff_end(b, -1, 1) == 1, res, done);
+	broadcast_fixture_done(b, chan);
+
+	/* A session that failed with its winner still registered stands. */
+	b = broadcast_fixture(&chan, "gone", 2);
+	ast_test_validate_cleanup(test, b != NULL, res, done);
+	ast_test_validate_cleanup(test, claim(broadcast_channel_id(b), "sbtest-gone-0") == CLAIM_WON,
+		res, done);
+	ast_test_validate_cleanup(test, broadcast_handoff_begin(b) == 0, res, done);
+	ast_test_validate_cleanup(test, broadcast_handoff_end(b, -1, 0) == 0, res, done);
 
 done:
 	broadcast_fixture_done(b, chan);
