@@ -15,6 +15,12 @@ def only(apps):
     return "^" + apps.prefix
 
 
+def release(app, call):
+    """APP, which won CALL, lets it go on in the dialplan once its StasisStart came."""
+    app.wait_for("StasisStart", call.channel_id)
+    app.ari.continue_in_dialplan(call.channel_id)
+
+
 def check_outcome(outcome, status, winner=None, recipients=None, strict=False):
     """Compare a call's reported outcome.
 

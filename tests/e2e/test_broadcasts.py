@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from helpers import REST_OVER_WEBSOCKET, only
+from helpers import REST_OVER_WEBSOCKET, only, release
 
 pytestmark = [pytest.mark.ours_only, pytest.mark.edge]
 
@@ -65,8 +65,7 @@ def test_a_decline_leaves_the_call_to_the_others(apps, calls, observer):
     assert decline(first, call.channel_id) == 204, "a second decline is no error"
     assert first.claim(call.channel_id) == 404, "it declined: no claim for it"
     assert second.claim(call.channel_id) == 204
-    second.wait_for("StasisStart", call.channel_id)
-    second.ari.continue_in_dialplan(call.channel_id)
+    release(second, call)
     report = observer.report(call)
     assert (report["status"], report["winner"], report["declined"], report["reason"]) == \
         ("SUCCESS", second.name, 1, "CLAIMED"), report
@@ -85,8 +84,7 @@ def test_decline_answers_as_a_claim_would(apps, calls, observer, ari):
         (400, {"message": "application parameter is required"})
     assert chosen.claim(call.channel_id) == 204
     assert decline(chosen, call.channel_id) == 409, "already claimed"
-    chosen.wait_for("StasisStart", call.channel_id)
-    chosen.ari.continue_in_dialplan(call.channel_id)
+    release(chosen, call)
     assert observer.report(call)["declined"] == 0
 
 
@@ -107,8 +105,7 @@ def test_a_decline_racing_a_claim_of_the_same_application(apps, calls, observer)
             thread.join()
         assert results in ({"claim": 204, "decline": 409}, {"claim": 404, "decline": 204}), results
         if results["claim"] == 204:
-            app.wait_for("StasisStart", call.channel_id)
-            app.ari.continue_in_dialplan(call.channel_id)
+            release(app, call)
             assert observer.result(call)[:2] == ["SUCCESS", app.name]
         else:
             assert decline(other, call.channel_id) == 204
@@ -147,8 +144,7 @@ def test_list_and_one(apps, calls, observer, ari):
     assert ari.request("GET", f"/broadcasts/{call.channel_id}").status_code == 404, \
         "claimed: no longer open"
     assert call.channel_id not in may_claim(chosen)
-    chosen.wait_for("StasisStart", call.channel_id)
-    chosen.ari.continue_in_dialplan(call.channel_id)
+    release(chosen, call)
     assert observer.result(call)[:2] == ["SUCCESS", chosen.name]
 
 
@@ -164,8 +160,7 @@ def test_claim_through_the_resource_answers_as_events_claim(apps, calls, observe
     assert claim(first, call.channel_id, score="high", over_ws=over_ws) == 400
     assert claim(first, call.channel_id, over_ws=over_ws) == 204
     assert claim(second, call.channel_id, over_ws=over_ws) == 409
-    first.wait_for("StasisStart", call.channel_id)
-    first.ari.continue_in_dialplan(call.channel_id)
+    release(first, call)
     assert observer.result(call)[:2] == ["SUCCESS", first.name]
     assert claim(first, call.channel_id, over_ws=over_ws) == 404, "the broadcast is over"
 
@@ -180,8 +175,7 @@ def test_a_score_that_is_not_an_integer_is_refused(apps, calls, observer, ari, s
     assert (response.status_code, response.json()) == \
         (400, {"message": "score must be an integer"}), score
     assert app.claim(call.channel_id) == 204, "the refusal left the broadcast open"
-    app.wait_for("StasisStart", call.channel_id)
-    app.ari.continue_in_dialplan(call.channel_id)
+    release(app, call)
     observer.result(call)
 
 

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from ari import Doomed
-from helpers import REST_OVER_WEBSOCKET, UNREGISTER_TOLD, only
+from helpers import REST_OVER_WEBSOCKET, UNREGISTER_TOLD, only, release
 
 pytestmark = [pytest.mark.ours_only, pytest.mark.edge,
               pytest.mark.skipif(not UNREGISTER_TOLD, reason="this Asterisk does not tell "
@@ -128,6 +128,5 @@ def test_unload_is_refused_during_a_second_offer(apps, calls, observer, asterisk
         asterisk.cli(f"module unload {module}")
     shown = asterisk.cli("module show like stasis_broadcast")
     assert shown.count("Running") >= 2, shown
-    idle.wait_for("StasisStart", call.channel_id)
-    idle.ari.continue_in_dialplan(call.channel_id)
+    release(idle, call)
     assert_taken_by(observer.report(call), idle, 2)

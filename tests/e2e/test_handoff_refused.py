@@ -9,7 +9,7 @@ test recipients_gone; that instant cannot be hit on purpose from outside.)
 
 import pytest
 
-from helpers import only
+from helpers import only, release
 from waiting import wait_until
 
 pytestmark = [pytest.mark.ours_only, pytest.mark.edge]
@@ -27,8 +27,7 @@ def test_a_claim_for_a_recipient_already_gone_is_refused_and_loses_nothing(
 
     assert gone.claim(call.channel_id) == 404
     assert other.claim(call.channel_id) == 204
-    other.wait_for("StasisStart", call.channel_id)
-    other.ari.continue_in_dialplan(call.channel_id)
+    release(other, call)
     report = observer.report(call)
     assert (report["status"], report["winner"], report["offers"], report["reason"]) == \
         ("SUCCESS", other.name, 1, "CLAIMED"), report

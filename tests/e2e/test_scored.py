@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from helpers import REST_OVER_WEBSOCKET, only
+from helpers import REST_OVER_WEBSOCKET, only, release
 
 pytestmark = [pytest.mark.ours_only, pytest.mark.edge]
 
@@ -53,11 +53,6 @@ class Claims:
         for thread in self.threads:
             thread.join(timeout=30)
         return {name: status for name, (status, _) in self.answers.items()}
-
-
-def release(app, call):
-    app.wait_for("StasisStart", call.channel_id)
-    app.ari.continue_in_dialplan(call.channel_id)
 
 
 def offered(apps_list, call):

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from ari import stalled_websocket
-from helpers import REST_OVER_WEBSOCKET, only
+from helpers import REST_OVER_WEBSOCKET, only, release
 
 pytestmark = [pytest.mark.strict, pytest.mark.edge]
 
@@ -22,8 +22,7 @@ def test_claim_by_filtered_out_application_is_404(apps, calls, observer):
 
     assert excluded.claim(call.channel_id) == 404
     assert chosen.claim(call.channel_id) == 204, "the broadcast must stay open for recipients"
-    chosen.wait_for("StasisStart", call.channel_id)
-    chosen.ari.continue_in_dialplan(call.channel_id)
+    release(chosen, call)
     assert observer.result(call)[:2] == ["SUCCESS", chosen.name]
     assert excluded.find("StasisStart") == []
 
@@ -35,8 +34,7 @@ def test_claim_by_unconnected_application_is_404(apps, calls, observer, ari):
 
     assert ari.claim(call.channel_id, apps.prefix + "ghost").status_code == 404
     assert live.claim(call.channel_id) == 204
-    live.wait_for("StasisStart", call.channel_id)
-    live.ari.continue_in_dialplan(call.channel_id)
+    release(live, call)
     assert observer.result(call)[:2] == ["SUCCESS", live.name]
 
 
@@ -63,8 +61,7 @@ def test_lingering_application_is_not_a_recipient(apps, calls, observer, ari, as
     live.wait_for("CallBroadcast", call.channel_id)
     assert ari.claim(call.channel_id, lingering.name).status_code == 404
     assert live.claim(call.channel_id) == 204
-    live.wait_for("StasisStart", call.channel_id)
-    live.ari.continue_in_dialplan(call.channel_id)
+    release(live, call)
     status, winner, recipients, _ = observer.result(call)
     assert (status, winner, recipients) == ("SUCCESS", live.name, 1)
 

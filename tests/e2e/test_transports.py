@@ -12,7 +12,7 @@ import pytest
 
 from agents import AgentProcess, agent_command
 from ari import Ari, Observer, OutboundServer, Racer
-from helpers import OUTBOUND_WEBSOCKET, REST_OVER_WEBSOCKET, check_outcome, only
+from helpers import OUTBOUND_WEBSOCKET, REST_OVER_WEBSOCKET, check_outcome, only, release
 from waiting import wait_until
 from instance import Instance
 
@@ -96,8 +96,7 @@ def test_not_a_recipient_over_websocket_is_404(apps, calls, observer):
     offered.wait_for("CallBroadcast", call.channel_id)
     assert other.claim_over_ws(call.channel_id) == 404
     assert offered.claim_over_ws(call.channel_id) == 204
-    offered.wait_for("StasisStart", call.channel_id)
-    offered.ari.continue_in_dialplan(call.channel_id)
+    release(offered, call)
     check_outcome(observer.result(call), "SUCCESS", offered.name)
 
 
